@@ -1,0 +1,1 @@
+"""Developer tooling for streamsql (not part of the engine package)."""
