@@ -198,6 +198,7 @@ class Show(Statement):
     what: ShowWhat
     extended: bool = False
     all_topics: bool = False
+    connector_type: Literal["SOURCE", "SINK"] | None = None  # SHOW SOURCE|SINK CONNECTORS
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,71 @@
+"""Loader for the ksqlDB query-validation-test corpus (JSON with // comments and trailing commas)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "qtt"
+PARSE_FAILED = "io.confluent.ksql.parser.exception.ParseFailedException"
+_TRAILING_COMMA_RE = re.compile(r",(\s*[\]}])")
+
+
+@dataclass(frozen=True)
+class CorpusCase:
+    """One test case after ``{FORMAT}`` expansion."""
+
+    file: str
+    name: str
+    statements: tuple[str, ...]
+    expected_exception: dict[str, Any] | None
+
+    @property
+    def expects_parse_failure(self) -> bool:
+        return bool(self.expected_exception) and self.expected_exception.get("type") == PARSE_FAILED
+
+
+def _strip_comments(text: str) -> str:
+    """Drop // and /* */ comments outside JSON strings."""
+    out: list[str] = []
+    i, n, in_string = 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif text.startswith("/*", i):
+            i = text.index("*/", i + 2) + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(_TRAILING_COMMA_RE.sub(r"\1", _strip_comments(path.read_text())))
+
+
+def load_cases() -> list[CorpusCase]:
+    """All corpus cases, one per entry of each test's ``format`` list (JSON when absent)."""
+    cases: list[CorpusCase] = []
+    for path in sorted(CORPUS_DIR.glob("*.json")):
+        for test in load_json(path).get("tests", []):
+            for fmt in test.get("format") or ["JSON"]:
+                statements = tuple(s.replace("{FORMAT}", fmt) for s in test.get("statements", []))
+                cases.append(CorpusCase(path.name, test["name"], statements, test.get("expectedException")))
+    return cases
