@@ -1,0 +1,27 @@
+"""The `streamsql` command: subcommands test, run, query, demo (shell and server arrive later)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli import runcmd, testcmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="streamsql", description="ksqlDB-compatible streaming SQL")
+    sub = parser.add_subparsers(dest="command", required=True)
+    testcmd.add_parser(sub)
+    runcmd.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The engine's one API: ``Engine.execute(sql) -> results``; the CLI and server use only this.
+
+An engine owns a topic store (embedded log or Kafka), a catalog, a DuckDB connection for
+evaluation and state, and the persistent queries. Queries advance when ``run_until_idle`` is
+called (tests, scripts) or continuously on a background thread (``start``/``stop``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+import parser as sqlparser
+from engine.catalog import Catalog
+from engine.errors import KsqlError, KsqlStatementError
+from engine.expressions import ExpressionError, setup_connection
+from engine.handlers import admin, queries, sources, values
+from engine.results import RowsResult, StatementResult
+from engine.runtime.commands import CommandLog
+from engine.runtime.processing_log import ProcessingLog
+from engine.runtime.query import RunningQuery
+from engine.topics.base import TopicStore
+from engine.topics.embedded import EmbeddedStore
+from parser import statements as st
+
+Result = StatementResult | RowsResult
+
+DEFAULT_PROPERTIES: dict[str, str] = {
+    "ksql.service.id": "default_",
+    "ksql.persistence.default.format.key": "KAFKA",
+    "ksql.query.pull.table.scan.enabled": "true",
+    "ksql.streams.auto.offset.reset": "earliest",
+    "ksql.query.persistent.active.limit": "2147483647",
+}
+
+
+class Engine:
+    """A streamsql engine instance.
+
+    Args:
+        store: the topic backend; default an embedded log in ``data_dir`` (in memory if None).
+        data_dir: where the embedded log, the catalog's command log and state live.
+        properties: ksqlDB properties (``ksql.*``) overriding the defaults.
+        auto_create_topics: create missing source topics (the test runner's behaviour) instead
+            of failing like ksqlDB does when no PARTITIONS are given.
+    """
+
+    def __init__(self, store: TopicStore | None = None, *, data_dir: str | Path | None = None,
+                 properties: dict[str, str] | None = None, auto_create_topics: bool = False) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        if store is None:
+            store = EmbeddedStore(self.data_dir / "topics" if self.data_dir else None)
+        self.store = store
+        self.catalog = Catalog()
+        self.properties: dict[str, str] = {**DEFAULT_PROPERTIES, **(properties or {})}
+        self.variables: dict[str, str] = {}
+        self.auto_create_topics = auto_create_topics
+        self.con = duckdb.connect()
+        setup_connection(self.con)
+        self.running: dict[str, RunningQuery] = {}
+        self.lock = threading.RLock()
+        self.processing_log = ProcessingLog(self)
+        self.commands = CommandLog(self.data_dir / "commands.jsonl" if self.data_dir else None)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._handlers: dict[type, Callable[[Engine, Any, str], Result]] = {
+            st.CreateSource: sources.create_source,
+            st.CreateAsSelect: queries.create_as_select,
+            st.InsertInto: queries.insert_into,
+            st.InsertValues: values.insert_values,
+            st.Query: queries.run_query,
+            st.Drop: sources.drop_source,
+            st.CreateType: sources.create_type,
+            st.DropType: sources.drop_type,
+            st.AlterSource: sources.alter_source,
+            st.Show: admin.show,
+            st.Describe: admin.describe,
+            st.Explain: admin.explain,
+            st.Terminate: admin.terminate,
+            st.PauseResume: admin.pause_resume,
+            st.SetProperty: admin.set_property,
+            st.UnsetProperty: admin.unset_property,
+            st.Define: admin.define,
+            st.Undefine: admin.undefine,
+            st.Print: admin.print_topic,
+            st.RunScript: admin.run_script,
+            st.ConnectorStatement: admin.connector,
+        }
+        self.commands.replay(self)
+
+    # -- statements -------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> list[Result]:
+        """Parse and run every statement of ``sql`` in order; stops at the first error (raised)."""
+        results: list[Result] = []
+        for parsed in sqlparser.parse_with_source(sql, self.variables):
+            results.append(self.execute_statement(parsed.statement, parsed.text))
+        return results
+
+    def execute_statement(self, statement: st.Statement, text: str) -> Result:
+        """Run one parsed statement."""
+        handler = self._handlers.get(type(statement))
+        if handler is None:
+            raise KsqlStatementError(f"Statement not supported: {type(statement).__name__}", text)
+        with self.lock:
+            try:
+                result = handler(self, statement, text)
+            except ExpressionError as err:
+                raise KsqlStatementError(str(err), text) from err
+            except KsqlError as err:
+                err.statement_text = err.statement_text or text
+                raise
+        self._wake.set()
+        return result
+
+    # -- running queries --------------------------------------------------------------------
+
+    def add_query(self, query: RunningQuery) -> None:
+        """Register a persistent query and let the runtime pick it up."""
+        self.running[query.info.id] = query
+        self.catalog.queries[query.info.id] = query.info
+        self._wake.set()
+
+    def remove_query(self, query_id: str) -> None:
+        """Stop and forget a persistent query (TERMINATE)."""
+        self.running.pop(query_id, None)
+        self.catalog.queries.pop(query_id, None)
+
+    def run_once(self) -> int:
+        """One step of every running query; returns the records processed."""
+        with self.lock:
+            return sum(q.step() for q in list(self.running.values()))
+
+    def run_until_idle(self, max_rounds: int = 100_000) -> int:
+        """Step all queries until none has input left; returns the records processed."""
+        total = 0
+        for _ in range(max_rounds):
+            n = self.run_once()
+            if n == 0:
+                break
+            total += n
+        return total
+
+    def start(self, idle_wait: float = 0.05) -> None:
+        """Run queries continuously on a background thread until ``stop``."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                if self.run_once() == 0:
+                    self._wake.wait(idle_wait)
+                    self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="streamsql-runtime", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background runtime thread (after its current step commits)."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+        self._thread = None
+
+    def close(self) -> None:
+        """Stop running and release the store and DuckDB."""
+        self.stop()
+        self.store.close()
+        self.con.close()

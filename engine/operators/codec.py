@@ -1,0 +1,200 @@
+"""Raw topic batches <-> typed query batches, through the source's and sink's formats.
+
+A decoded batch has one column per stored column (key, value, headers), the pseudo columns
+ROWTIME, ROWPARTITION, ROWOFFSET (and WINDOWSTART/WINDOWEND for windowed sources), and
+``__NULLVAL``: true where the record's value was null (a tombstone), which stream queries pass
+through as a null value and table queries treat as a delete.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine import types as t
+from engine.catalog import ROWOFFSET, ROWPARTITION, ROWTIME, Column, Source
+from engine.expressions import Scope, compile_expression, setup_connection
+from engine.formats import get_format
+from engine.runtime.processing_log import DESERIALIZATION_ERROR, ProcessingError
+from engine.topics.base import RAW_SCHEMA
+from parser import parse_expression
+
+NULL_VALUE = "__NULLVAL"
+
+
+def _cols(columns: list[Column]) -> list[tuple[str, t.SqlType]]:
+    return [(c.name, c.type) for c in columns]
+
+
+class SourceDecoder:
+    """Decodes raw record batches of one source into typed batches."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._key_fmt = get_format(source.key_format, source.key_properties, is_key=True)
+        self._value_fmt = get_format(source.value_format, source.value_properties, is_key=False)
+        self._key_cols = _cols(source.key_columns)
+        self._value_cols = _cols(source.value_columns)
+        self.last_null_mask: pa.Array = pa.array([], pa.bool_())
+
+    def decode(self, raw: pa.RecordBatch) -> tuple[pa.Table, list[ProcessingError]]:
+        """Typed rows of the good records, and a processing error per bad one."""
+        n = raw.num_rows
+        keys = self._key_fmt.decode(raw.column("key"), self._key_cols)
+        values = self._value_fmt.decode(raw.column("value"), self._value_cols)
+        errors = self._errors(raw, keys.errors, "key") + self._errors(raw, values.errors, "value")
+        ok = np.zeros(n, dtype=bool)
+        ok[keys.kept.to_numpy()] = True
+        value_ok = np.zeros(n, dtype=bool)
+        value_ok[values.kept.to_numpy()] = True
+        ok &= value_ok
+        rows = pa.array(np.flatnonzero(ok), pa.int64())
+        key_pos = _positions(keys.kept, rows, n)
+        value_pos = _positions(values.kept, rows, n)
+        key_table = keys.table.take(key_pos) if self._key_cols else None
+        value_table = values.table.take(value_pos) if self._value_cols else None
+        is_null = values.is_null.take(value_pos)
+        arrays: list[pa.Array | pa.ChunkedArray] = []
+        names: list[str] = []
+        for table in (key_table, value_table):
+            if table is not None:
+                arrays.extend(table.columns)
+                names.extend(table.column_names)
+        self._add_headers(raw, rows, arrays, names)
+        arrays += [raw.column("timestamp").take(rows), raw.column("partition").take(rows),
+                   raw.column("offset").take(rows), is_null]
+        names += [ROWTIME, ROWPARTITION, ROWOFFSET, NULL_VALUE]
+        self.last_null_mask = is_null
+        table = pa.Table.from_arrays(arrays, names=names)
+        table, ts_errors = self._apply_timestamp(table, raw)
+        return table, errors + ts_errors
+
+    def _errors(self, raw: pa.RecordBatch, errs: list[tuple[int, str]], target: str) -> list[ProcessingError]:
+        if not errs:
+            return []
+        column = raw.column(target)
+        out = []
+        for row, message in errs:
+            data = column[row].as_py()
+            out.append(ProcessingError(DESERIALIZATION_ERROR, message, self.source.topic,
+                                       raw.column("partition")[row].as_py(), raw.column("offset")[row].as_py(),
+                                       data, target))
+        return out
+
+    def _add_headers(self, raw: pa.RecordBatch, rows: pa.Array, arrays: list, names: list[str]) -> None:
+        headers = raw.column("headers").take(rows)
+        for col in self.source.header_columns:
+            if col.header_key is None:
+                target = t.to_arrow(col.type)
+                arrays.append(_headers_as(headers, target))
+            else:
+                arrays.append(_header_value(headers, col.header_key))
+            names.append(col.name)
+
+    def _apply_timestamp(self, table: pa.Table, raw: pa.RecordBatch) -> tuple[pa.Table, list[ProcessingError]]:
+        """With TIMESTAMP='col', ROWTIME comes from that column; rows without one are skipped."""
+        name = self.source.timestamp_column
+        if name is None or name not in table.column_names:
+            return table, []
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            ts = pc.cast(column, pa.timestamp("ms")).cast(pa.int64())
+        elif pa.types.is_string(column.type):
+            ts = _parse_timestamps(column, self.source.timestamp_format)
+        else:
+            ts = pc.cast(column, pa.int64())
+        table = table.set_column(table.column_names.index(ROWTIME), ROWTIME, ts)
+        valid = pc.and_(pc.is_valid(ts), pc.greater_equal(pc.fill_null(ts, -1), 0))
+        if pc.all(valid).as_py():
+            return table, []
+        bad = pc.invert(valid)
+        errors = [ProcessingError(DESERIALIZATION_ERROR, f"Invalid timestamp in column {name}", self.source.topic,
+                                  p, o) for p, o in zip(table.filter(bad).column(ROWPARTITION).to_pylist(),
+                                                        table.filter(bad).column(ROWOFFSET).to_pylist(), strict=True)]
+        return table.filter(valid), errors
+
+
+def _positions(kept: pa.Array, rows: pa.Array, n: int) -> pa.Array:
+    """For each input row index in ``rows``, its position within ``kept``."""
+    where = np.full(n, -1, dtype=np.int64)
+    where[kept.to_numpy()] = np.arange(len(kept), dtype=np.int64)
+    return pa.array(where[rows.to_numpy()], pa.int64())
+
+
+def _headers_as(headers: pa.Array, target: pa.DataType) -> pa.Array:
+    filled = pc.if_else(pc.is_null(headers), pa.scalar([], headers.type), headers)
+    flat = filled.flatten()
+    renamed = pa.StructArray.from_arrays([flat.field("key"), flat.field("value")],
+                                         fields=list(target.value_type))
+    return pa.ListArray.from_arrays(filled.offsets, renamed, type=target)
+
+
+def _header_value(headers: pa.Array, key: str) -> pa.Array:
+    """The last value of header ``key`` per row (ksqlDB's HEADER('k') semantics), or null."""
+    out: list[bytes | None] = []
+    # Headers are rare and short; a per-row walk here only runs for sources that declare them.
+    for row in headers.to_pylist():
+        value = None
+        for h in row or []:
+            if h["key"] == key:
+                value = h["value"]
+        out.append(value)
+    return pa.array(out, pa.binary())
+
+
+_TS_CON: duckdb.DuckDBPyConnection | None = None
+
+
+def _parse_timestamps(column: pa.ChunkedArray, fmt: str | None) -> pa.Array:
+    """TIMESTAMP_FORMAT parsing through the same STRINGTOTIMESTAMP the SQL function uses."""
+    global _TS_CON
+    if _TS_CON is None:
+        _TS_CON = duckdb.connect()
+        setup_connection(_TS_CON)
+    pattern = (fmt or "yyyy-MM-dd'T'HH:mm:ss.SSS").replace("'", "''")
+    expr = parse_expression(f"STRINGTOTIMESTAMP(TS, '{pattern}')")
+    compiled = compile_expression(expr, Scope.of_columns([("TS", t.STRING)]))
+    cursor = _TS_CON.cursor()
+    cursor.register("ts_batch", pa.table({"TS": column}))
+    try:
+        out = cursor.execute(f"SELECT {compiled.sql} AS ts FROM ts_batch").fetch_arrow_table()
+    finally:
+        cursor.close()
+    return pc.cast(out.column("ts"), pa.int64()).combine_chunks()
+
+
+class SinkEncoder:
+    """Encodes typed output batches into raw record batches for a sink topic."""
+
+    def __init__(self, sink: Source) -> None:
+        self.sink = sink
+        self._key_fmt = get_format(sink.key_format, sink.key_properties, is_key=True)
+        self._value_fmt = get_format(sink.value_format, sink.value_properties, is_key=False)
+        self._key_cols = _cols(sink.key_columns)
+        self._value_cols = _cols(sink.value_columns)
+
+    def encode(self, table: pa.Table, timestamps: pa.Array | pa.ChunkedArray,
+               null_values: pa.Array | None = None) -> pa.RecordBatch:
+        """A raw batch (partition chosen by key) of the rows of ``table``."""
+        n = table.num_rows
+        if null_values is None and NULL_VALUE in table.column_names:
+            null_values = table.column(NULL_VALUE).combine_chunks()
+        if self._key_cols:
+            keys = self._key_fmt.encode(table.select([c for c, _ in self._key_cols]), self._key_cols)
+        else:
+            keys = pa.nulls(n, pa.binary())
+        values = self._value_fmt.encode(table.select([c for c, _ in self._value_cols]), self._value_cols,
+                                        null_values)
+        ts = timestamps.combine_chunks() if isinstance(timestamps, pa.ChunkedArray) else timestamps
+        return pa.RecordBatch.from_arrays([
+            pa.nulls(n, pa.int32()), pa.array(np.zeros(n, dtype=np.int64)), pc.cast(ts, pa.int64()),
+            _binary(keys), _binary(values), pa.nulls(n, RAW_SCHEMA.field("headers").type),
+        ], schema=RAW_SCHEMA)
+
+
+def _binary(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr if arr.type == pa.binary() else pc.cast(arr, pa.binary())

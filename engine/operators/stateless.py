@@ -1,0 +1,39 @@
+"""The stateless stream operator: decode, one DuckDB statement per batch, encode."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from engine.catalog import Source
+from engine.operators.codec import SinkEncoder, SourceDecoder
+from engine.operators.evaluate import BatchEvaluator
+from engine.planner.stateless import TS_COLUMN, StatelessPlan
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+
+class StatelessProcessor:
+    """Filter, project, explode and re-key a batch of a stream (or a table's changelog)."""
+
+    def __init__(self, engine: Engine, query_id: str, plan: StatelessPlan, source: Source, sink: Source) -> None:
+        self._engine = engine
+        self._query_id = query_id
+        self._plan = plan
+        self._decoder = SourceDecoder(source)
+        self._encoder = SinkEncoder(sink)
+        self._evaluator = BatchEvaluator(engine, query_id)
+        self._sink = sink
+
+    def __call__(self, index: int, raw: pa.RecordBatch) -> list[pa.RecordBatch]:
+        decoded, errors = self._decoder.decode(raw)
+        self._engine.processing_log.write(self._query_id, errors)
+        if decoded.num_rows == 0:
+            return []
+        out = self._evaluator.run(self._plan.sql, decoded)
+        if out is None or out.num_rows == 0:
+            return []
+        timestamps = out.column(TS_COLUMN)
+        return [self._encoder.encode(out, timestamps)]
