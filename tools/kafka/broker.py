@@ -167,7 +167,9 @@ def server_properties(port: int, controller_port: int, data_dir: Path) -> str:
 
     Replication factor 1 for the internal topics (or groups and transactions hang on one broker),
     no initial rebalance delay, no limit on future timestamps (event-time tests use synthetic
-    ones), and a small log-cleaner buffer (the default 128 MiB is taken from the heap).
+    ones), and a small log-cleaner buffer (the default 128 MiB is taken from the heap). Topics
+    are never auto-created: streamsql creates each one explicitly, as ksqlDB does, and a metadata
+    or produce request for a deleted topic must not silently bring it back.
     """
     return f"""\
 # Written by tools/kafka/broker.py
@@ -193,6 +195,7 @@ log.message.timestamp.after.max.ms=9223372036854775807
 log.cleaner.dedupe.buffer.size=16777216
 num.network.threads=2
 num.io.threads=4
+auto.create.topics.enable=false
 """
 
 
