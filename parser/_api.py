@@ -12,6 +12,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
 from parser._commands import KsqlParser
+from parser.dialect import DIALECT
 from parser.errors import ParseError, SyntaxFailure
 from parser.statements import Define, Statement, Undefine
 from parser.tokenizer import KsqlTokenizer
@@ -89,7 +90,7 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 def _parse_one(tokens: list[Token], text: str, variables: dict[str, str], cli: bool) -> Statement:
     start = tokens[0].start
-    parser = KsqlParser()
+    parser = KsqlParser(dialect=DIALECT)
     parser.allow_cli_statements = cli
     if variables and any(t.text == "$" or "${" in t.text for t in tokens):
         stmt_text = _substitute(text, tokens, start, variables)
@@ -159,6 +160,6 @@ def parse_expression(text: str) -> exp.Expression:
     if not tokens:
         raise ParseError("mismatched input '<EOF>' expecting expression", 1, 1, text)
     try:
-        return KsqlParser().parse_expression_tokens(tokens, text)
+        return KsqlParser(dialect=DIALECT).parse_expression_tokens(tokens, text)
     except SyntaxFailure as failure:
         raise ParseError.at_offset(failure.message, text, failure.offset) from None

@@ -74,6 +74,8 @@ class KsqlBaseParser(sqlglot_parser.Parser):
 
     def raise_error(self, message: str, token: Token | None = None) -> None:  # type: ignore[override]
         """Route sqlglot's own errors (e.g. "Expecting )") through ksqlDB-style messages."""
+        if message.startswith("Required keyword"):  # an operator without its right operand
+            self._expected("expression")
         if message.startswith("Expecting "):
             self._fail(f"missing '{message[len('Expecting '):]}' at {token_display(self._curr)}")
         self._fail(f"Syntax error at or near {token_display(token or self._curr)}: {message}", token)

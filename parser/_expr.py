@@ -8,7 +8,7 @@ sqlglot drives operator precedence (OR, AND, NOT, comparisons, IS/IN/BETWEEN/LIK
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from sqlglot import exp
 from sqlglot import parser as sqlglot_parser
@@ -24,9 +24,9 @@ _P = sqlglot_parser.Parser
 class KsqlExpressionParser(KsqlBaseParser):
     """Parser for ksqlDB expressions (the statement parser builds on it)."""
 
-    FUNCTIONS: dict[str, Any] = {}
-    FUNCTION_PARSERS: dict[str, Any] = {}
-    NO_PAREN_FUNCTIONS: dict[Any, Any] = {}
+    FUNCTIONS: ClassVar[dict[str, Any]] = {}
+    FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {}
+    NO_PAREN_FUNCTIONS: ClassVar[dict[Any, Any]] = {}
     NO_PAREN_FUNCTION_PARSERS = {"CASE": _P.NO_PAREN_FUNCTION_PARSERS["CASE"]}
     UNARY_PARSERS = {
         TokenType.PLUS: _P.UNARY_PARSERS[TokenType.PLUS],
@@ -35,12 +35,12 @@ class KsqlExpressionParser(KsqlBaseParser):
     RANGE_PARSERS = {k: _P.RANGE_PARSERS[k] for k in (TokenType.IN, TokenType.IS, TokenType.LIKE)}
     RANGE_PARSERS[TokenType.BETWEEN] = lambda self, this: self._parse_between(this)
     EQUALITY = {TokenType.EQ: exp.EQ, TokenType.NEQ: exp.NEQ}
-    BITWISE: dict[Any, Any] = {}
+    BITWISE: ClassVar[dict[Any, Any]] = {}
     TERM = {TokenType.DASH: exp.Sub, TokenType.PLUS: exp.Add}
     FACTOR = {TokenType.MOD: exp.Mod, TokenType.SLASH: exp.Div, TokenType.STAR: exp.Mul}
-    LAMBDAS: dict[Any, Any] = {}
-    COLUMN_OPERATORS: dict[Any, Any] = {}
-    ASSIGNMENT: dict[Any, Any] = {}
+    LAMBDAS: ClassVar[dict[Any, Any]] = {}
+    COLUMN_OPERATORS: ClassVar[dict[Any, Any]] = {}
+    ASSIGNMENT: ClassVar[dict[Any, Any]] = {}
 
     # --- entry points ---------------------------------------------------------------------------
 
@@ -49,14 +49,14 @@ class KsqlExpressionParser(KsqlBaseParser):
         this = self._parse_disjunction()
         if this is None:
             self._expected("expression")
-        return this
+        return cast(exp.Expression, this)
 
     def _value_expression(self) -> exp.Expression:
         """ksqlDB's ``valueExpression``: no top-level AND/OR/NOT/comparison (GROUP/PARTITION BY)."""
         this = self._parse_bitwise()
         if this is None:
             self._expected("expression")
-        return this
+        return cast(exp.Expression, this)
 
     # --- precedence hooks -------------------------------------------------------------------
 
@@ -100,14 +100,16 @@ class KsqlExpressionParser(KsqlBaseParser):
         self._expect(TokenType.R_PAREN, ")")
         return self.expression(exp.In(this=this, expressions=items))
 
-    def _parse_type(self, parse_interval: bool = True, fallback_to_identifier: bool = False) -> exp.Expr | None:
+    def _parse_type(
+        self, parse_interval: bool = True, fallback_to_identifier: bool = False
+    ) -> exp.Expr | None:
         """sqlglot's atom hook: a ksqlDB primary expression followed by ``[i]`` / ``->f``."""
         this = self._primary()
         return self._postfix(this) if this is not None else None
 
     # --- primaries ------------------------------------------------------------------------------
 
-    def _primary(self) -> exp.Expression | None:
+    def _primary(self) -> exp.Expr | None:
         token = self._curr
         if not token:
             return None
@@ -116,6 +118,9 @@ class KsqlExpressionParser(KsqlBaseParser):
             self._advance()
             self._check_number(token.text, token)
             return exp.Literal.number(token.text)
+        if tt == TokenType.DOT and self._next.token_type == TokenType.NUMBER and self._next.start == token.end + 1:
+            self._advance(2)  # `.5`: sqlglot lexes a leading-dot decimal as DOT NUMBER
+            return exp.Literal.number("." + self._prev.text)
         if tt == TokenType.STRING:
             self._advance()
             return exp.Literal.string(token.text)
@@ -152,7 +157,7 @@ class KsqlExpressionParser(KsqlBaseParser):
             return exp.Column(this=exp.Star(), table=first)
         return exp.Column(this=self._identifier(), table=first)
 
-    def _postfix(self, this: exp.Expression) -> exp.Expression:
+    def _postfix(self, this: exp.Expr) -> exp.Expr:
         """Subscripts ``x[i]`` and struct dereferences ``x->f`` (left-associative)."""
         while True:
             if self._match(TokenType.L_BRACKET):

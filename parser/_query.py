@@ -8,7 +8,7 @@ from sqlglot.tokens import TokenType
 
 from parser._expr import KsqlExpressionParser
 from parser.expressions import Dereference
-from parser.statements import Join, JoinKind, JoinWindow, Relation, Select, SelectItem, WindowSpec
+from parser.statements import EmitKind, Join, JoinKind, JoinWindow, Relation, Select, SelectItem, WindowSpec
 
 # Words that end a projection / relation, so they are never taken as an implicit alias.
 _CLAUSE_WORDS = frozenset(
@@ -33,7 +33,7 @@ class KsqlQueryParser(KsqlExpressionParser):
         group_by = self._grouping() if self._match_text_seq("GROUP", "BY") else ()
         partition_by = self._grouping() if self._match_text_seq("PARTITION", "BY") else ()
         having = self._expression() if self._match(TokenType.HAVING) else None
-        emit = None
+        emit: EmitKind | None = None
         if self._match_text_seq("EMIT"):
             if not self._match_texts(("CHANGES", "FINAL")):
                 self._expected("{'CHANGES', 'FINAL'}")

@@ -8,7 +8,6 @@ string literals single-quoted with ``''`` escapes.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlglot import exp, generator
 
@@ -69,7 +68,5 @@ class KsqlGenerator(generator.Generator):
         inner = expression.this
         if isinstance(inner, exp.Is):
             return f"{self.sql(inner, 'this')} IS NOT {self.sql(inner, 'expression')}"
-        return f"NOT {self.sql(inner)}" if not isinstance(inner, exp.Binary) else f"NOT ({self.sql(inner)})"
-
-    def generate(self, expression: exp.Expr, copy: bool = True, **kwargs: Any) -> str:
-        return super().generate(expression, copy=copy, **kwargs)
+        # The parser gives NOT the operand of an equality, so `NOT a = b` re-parses as Not(EQ).
+        return f"NOT {self.sql(inner)}"

@@ -125,14 +125,23 @@ class Select:
     emit: EmitKind | None = None
     limit: int | None = None
 
+    def sql(self) -> str:
+        """Canonical ksqlDB text of this SELECT."""
+        from parser.render import select_sql  # rendering imports this module
+
+        return select_sql(self)
+
 
 class Statement:
     """Base of all statements (``parser.parse_with_source`` also gives each one's text)."""
 
     __slots__ = ()
 
-    def sql(self) -> str:  # pragma: no cover - every subclass renders itself
-        raise NotImplementedError
+    def sql(self) -> str:
+        """Canonical ksqlDB text of this statement, without a trailing ``;``."""
+        from parser._render_statements import render_statement  # rendering imports this module
+
+        return render_statement(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ they do in ksqlDB (a column may be called ``KEY``, ``TIMESTAMP`` or ``SOURCE``).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlglot import tokens
 from sqlglot.tokens import TokenType
 
@@ -44,4 +46,4 @@ class KsqlTokenizer(tokens.Tokenizer):
         **{k: v for k, v in tokens.Tokenizer.SINGLE_TOKENS.items() if k not in ("#", "@", "?", "\\")},
     }
     # ksqlDB has no `::` casts, `$1` parameters or `@var` session variables.
-    COMMANDS: set[TokenType] = set()
+    COMMANDS: ClassVar[set[TokenType]] = set()

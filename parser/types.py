@@ -13,8 +13,8 @@ from sqlglot import exp
 
 from parser.statements import SqlType
 
-_T = exp.DataType.Type
-_PRIMITIVES: dict[str, exp.DataType.Type] = {
+_T = exp.DType
+_PRIMITIVES: dict[str, exp.DType] = {
     "BOOLEAN": _T.BOOLEAN,
     "INTEGER": _T.INT,
     "BIGINT": _T.BIGINT,

@@ -10,6 +10,7 @@ from typing import Any
 
 CORPUS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "qtt"
 PARSE_FAILED = "io.confluent.ksql.parser.exception.ParseFailedException"
+_PARSER_ERROR_RE = re.compile(r"^line \d+:\d+: Syntax Error|Value must be integer for command")
 _TRAILING_COMMA_RE = re.compile(r",(\s*[\]}])")
 
 
@@ -21,10 +22,16 @@ class CorpusCase:
     name: str
     statements: tuple[str, ...]
     expected_exception: dict[str, Any] | None
+    expected_error: dict[str, Any] | None = None
 
     @property
     def expects_parse_failure(self) -> bool:
-        return bool(self.expected_exception) and self.expected_exception.get("type") == PARSE_FAILED
+        """ParseFailedException cases, plus REST cases whose expected error is ksqlDB's parser's
+        (``line L:C: Syntax Error`` or the LIMIT integer check done while building the AST)."""
+        if self.expected_exception:
+            return self.expected_exception.get("type") == PARSE_FAILED
+        message = (self.expected_error or {}).get("message", "")
+        return bool(_PARSER_ERROR_RE.search(message))
 
 
 def _strip_comments(text: str) -> str:
@@ -67,5 +74,10 @@ def load_cases() -> list[CorpusCase]:
         for test in load_json(path).get("tests", []):
             for fmt in test.get("format") or ["JSON"]:
                 statements = tuple(s.replace("{FORMAT}", fmt) for s in test.get("statements", []))
-                cases.append(CorpusCase(path.name, test["name"], statements, test.get("expectedException")))
+                cases.append(
+                    CorpusCase(
+                        path.name, test["name"], statements, test.get("expectedException"),
+                        test.get("expectedError"),
+                    )
+                )
     return cases
