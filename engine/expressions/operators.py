@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -133,6 +135,7 @@ def comparison(c: Compiler, e: exp.Expression) -> Compiled:
 def compare(kind: type[exp.Expression], left: Compiled, right: Compiled, e: exp.Expression) -> Compiled:
     """Type-check and render one comparison (also used by simple CASE and IN)."""
     op, name = _CMP_OPS[kind]
+    left, right = _magic_timestamps(e.this, left, e.expression, right)
     if not comparable(left.type, right.type, op):
         raise ExpressionError(
             f"Cannot compare {format_expression(e.this)} ({display(left.type)}) to "
@@ -140,6 +143,46 @@ def compare(kind: type[exp.Expression], left: Compiled, right: Compiled, e: exp.
         )
     left, right = _align_for_compare(left, right)
     return Compiled(f"({left.sql} {op} {right.sql})", T.BOOLEAN)
+
+
+_SYSTEM_TIME_COLUMNS = ("ROWTIME", "WINDOWSTART", "WINDOWEND")
+
+
+def _magic_timestamps(
+    lnode: exp.Expression, left: Compiled, rnode: exp.Expression, right: Compiled
+) -> tuple[Compiled, Compiled]:
+    """ksqlDB compares ROWTIME/WINDOWSTART/WINDOWEND with timestamp text as epoch millis."""
+    def convert(node: exp.Expression, value: Compiled, other: exp.Expression) -> Compiled:
+        if (isinstance(node, exp.Literal) and node.is_string and isinstance(other, exp.Column)
+                and other.name in _SYSTEM_TIME_COLUMNS):
+            millis = partial_timestamp_ms(node.this)
+            if millis is not None:
+                return Compiled(f"CAST({millis} AS BIGINT)", T.BIGINT)
+        return value
+
+    return convert(lnode, left, rnode), convert(rnode, right, lnode)
+
+
+_PARTIAL_TS = re.compile(
+    r"^(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?)?)?)?)?"
+    r"(Z|[+-]\d\d:?\d\d)?$"
+)
+
+
+def partial_timestamp_ms(text: str) -> int | None:
+    """Epoch millis of ksqlDB's partial ISO timestamp text (``2018``, ``2019-01-01T00:00:00+0445``)."""
+    m = _PARTIAL_TS.match(text.strip())
+    if not m:
+        return None
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    stamp = dt.datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                        int(second or 0), int((frac or "0").ljust(3, "0")) * 1000)
+    offset = 0
+    if zone and zone != "Z":
+        digits = zone.replace(":", "")
+        offset = (1 if digits[0] == "+" else -1) * (int(digits[1:3]) * 60 + int(digits[3:5]))
+    delta = stamp - dt.datetime(1970, 1, 1) - dt.timedelta(minutes=offset)
+    return int(delta.total_seconds() * 1000)
 
 
 def _align_for_compare(left: Compiled, right: Compiled) -> tuple[Compiled, Compiled]:
@@ -191,6 +234,8 @@ def is_null_predicate(c: Compiler, e: exp.Expression) -> Compiled:
 def between(c: Compiler, e: exp.Expression) -> Compiled:
     """``x BETWEEN low AND high`` (inclusive)."""
     value, low, high = c.compile(e.this), c.compile(e.args["low"]), c.compile(e.args["high"])
+    _, low = _magic_timestamps(e.this, value, e.args["low"], low)
+    _, high = _magic_timestamps(e.this, value, e.args["high"], high)
     for bound, node in ((low, e.args["low"]), (high, e.args["high"])):
         if not comparable(value.type, bound.type, ">="):
             raise ExpressionError(

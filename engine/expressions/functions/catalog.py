@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = [
-    "lambdas", "sci", "conditional",
+    "lambdas", "sci", "conditional", "strings", "numeric", "temporal",
 ]
 
 
