@@ -165,6 +165,15 @@ def _partitions(col: pa.Array | None, key: pa.Array, count: int, rr: RoundRobin,
     return pc.replace_with_mask(col, missing, assign_partitions(key.filter(missing), count, rr))
 
 
+def _headers(col: pa.Array | None, n: int) -> pa.Array:
+    """Headers as HEADER_TYPE; an empty list becomes null (Kafka cannot tell them apart)."""
+    if col is None or col.null_count == n:
+        return pa.nulls(n, HEADER_TYPE)
+    col = col.cast(HEADER_TYPE)
+    empty = pc.fill_null(pc.equal(pc.list_value_length(col), 0), False)
+    return pc.if_else(empty, pa.nulls(n, HEADER_TYPE), col)
+
+
 def _normalise(batch: pa.RecordBatch, count: int, rr: RoundRobin, topic: str) -> _Rows:
     n = batch.num_rows
     key = _binary(_column(batch, "key"), n)
@@ -174,7 +183,7 @@ def _normalise(batch: pa.RecordBatch, count: int, rr: RoundRobin, topic: str) ->
         _timestamps(_column(batch, "timestamp"), n),
         key,
         _binary(_column(batch, "value"), n),
-        pa.nulls(n, HEADER_TYPE) if headers is None else headers.cast(HEADER_TYPE),
+        _headers(headers, n),
     ]
     if count > 1:
         order = pc.sort_indices(cols[0]).cast(pa.int64())  # stable sort keeps per-partition order

@@ -24,6 +24,8 @@ except ImportError:  # `pytest` run without the repo root on sys.path (`python -
 
 from kafka_support import KafkaUnderTest, wait_for
 
+from engine.topics.kafka import KafkaStore
+
 ENV_VAR = "STREAMSQL_KAFKA"
 
 
@@ -73,3 +75,13 @@ def topic_name(request: pytest.FixtureRequest) -> str:
     """A topic name unique to this test (tests share one broker)."""
     base = "".join(c if c.isalnum() or c in "._-" else "-" for c in request.node.name[:40])
     return f"t-{base}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def store(kafka: KafkaUnderTest) -> Iterator[KafkaStore]:
+    """A KafkaStore on the session broker, closed after the test."""
+    kafka_store = KafkaStore(kafka.bootstrap, client_id="streamsql-tests")
+    try:
+        yield kafka_store
+    finally:
+        kafka_store.close()
