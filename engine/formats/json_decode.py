@@ -74,7 +74,11 @@ class JsonDecoder:
         self._target = pa.schema([pa.field(name, to_arrow(t)) for name, t in columns])
         read = [(name, read_type(t)) for name, t in columns]
         self._fast = all(rt is not None for _, rt in read)
-        self._read_schema = pa.schema([pa.field(n, rt) for n, rt in read if rt is not None])
+        self._read_types = {n: rt for n, rt in read if rt is not None}
+        # JSON-side spelling of each column seen in earlier batches (e.g. "id" for ID): reading
+        # it as an explicit field is much faster than inferring it as an unexpected one.
+        self._alias = {name: name for name, _ in columns}
+        self._read_schema = self._schema()
         self._prefix = b""
         self._suffix = b""
         if unwrapped:
@@ -128,17 +132,33 @@ class JsonDecoder:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, RecordError) as e:
             raise _Reject from e
 
+    def _schema(self) -> pa.Schema:
+        return pa.schema([pa.field(self._alias[n], rt) for n, rt in self._read_types.items()])
+
     def _finish(self, table: pa.Table) -> pa.Table:
-        """Fold case-variant fields in and convert read types to the column types."""
+        """Fold case-variant fields in (exact name first) and convert to the column types."""
         names = table.column_names
         arrays = []
         for (name, t), target in zip(self._columns, self._target, strict=True):
-            col = table.column(name).combine_chunks()
-            for other in names:
-                if other != name and other.upper() == name and other not in self._target.names:
-                    col = pc.coalesce(col, _cast(table.column(other).combine_chunks(), col.type))
-            arrays.append(_finish_column(_fold_struct(col, t), t, target.type))
+            read_t = self._read_types[name]
+            found = [name] if name in names else []
+            found += [other for other in names if other != name and other.upper() == name]
+            col = pa.nulls(table.num_rows, read_t)
+            for i, other in enumerate(found):
+                part = _cast(_fold_struct(table.column(other).combine_chunks(), t), read_t)
+                col = part if i == 0 else pc.coalesce(col, part)
+            self._learn(name, found, table)
+            arrays.append(_finish_column(col, t, target.type))
         return pa.Table.from_arrays(arrays, schema=self._target)
+
+    def _learn(self, name: str, found: list[str], table: pa.Table) -> None:
+        """Remember the spelling this batch used for ``name`` when it was not the exact one."""
+        if not found or found[0] == name or found[0] == self._alias[name]:
+            return
+        if found[0] in self._alias.values() or table.column(found[0]).null_count == table.num_rows:
+            return
+        self._alias[name] = found[0]
+        self._read_schema = self._schema()
 
     def _slow(self, values: pa.Array, base: int, errors: dict[int, str], nulls: list[int]) -> pa.Table:
         rows: list[dict[str, Any]] = []

@@ -11,9 +11,11 @@ import time
 
 import orjson
 import pyarrow as pa
+import pyarrow.json as pj
 
 from engine import types as T
 from engine.formats import get_format
+from engine.types import to_arrow
 
 COLUMNS = [("ID", T.INTEGER), ("TS", T.BIGINT), ("NAME", T.STRING), ("PRICE", T.DOUBLE), ("CITY", T.STRING)]
 
@@ -45,6 +47,15 @@ def main(total: int = 100_000, batch: int = 10_000) -> None:
     data = _records(total)
     print(f"{total} records, mean {data.nbytes / total:.0f} bytes, batches of {batch}")
     chunks = [data.slice(i, batch) for i in range(0, total, batch)]
+    schema = pa.schema([pa.field(name.lower(), to_arrow(t)) for name, t in COLUMNS])
+    lines = [pa.py_buffer(b"\n".join(c.to_pylist()) + b"\n") for c in chunks]
+    read = pj.ParseOptions(explicit_schema=schema)
+    options = pj.ReadOptions(use_threads=False, block_size=1 << 24)
+    _rate(
+        "baseline: raw pyarrow read_json",
+        total,
+        lambda: [pj.read_json(pa.BufferReader(b), options, read) for b in lines],
+    )
     fmt = get_format("JSON", {}, is_key=False)
     decoded = [fmt.decode(c, COLUMNS).table for c in chunks]
     _rate("JSON decode", total, lambda: [fmt.decode(c, COLUMNS) for c in chunks])
