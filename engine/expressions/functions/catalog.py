@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = [
-    "lambdas", "sci", "conditional", "strings", "numeric", "temporal",
+    "lambdas", "sci", "conditional", "strings", "numeric", "temporal", "collections", "jsonfns", "misc", "aggregates",
 ]
 
 

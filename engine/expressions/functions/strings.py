@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine.expressions.functions.registry import Call, scalar
 from engine.expressions.functions.runtime import macro
 from engine.expressions.functions.signatures import sig
@@ -10,7 +12,10 @@ _MACROS = [
     # ksqlDB SUBSTRING: 1-based; negative positions count from the end; 0 behaves like 1.
     "ksql_substr_start(s, pos) AS CASE WHEN pos > 0 THEN pos WHEN pos < 0"
     " THEN greatest(length(s) + pos, 0) + 1 ELSE 1 END",
-    "ksql_substr2(s, pos) AS substr(s, ksql_substr_start(s, pos))",
+    "ksql_substr2(s, pos) AS CASE WHEN pos IS NULL THEN NULL ELSE substr(s, ksql_substr_start(s, pos)) END",
+    # BYTES have no substr in DuckDB: slice the hex text instead.
+    "ksql_bsubstr(b, pos, n) AS CASE WHEN pos IS NULL OR n IS NULL THEN NULL ELSE"
+    " unhex(substr(hex(b), (ksql_bsubstr_start(b, pos) - 1) * 2 + 1, greatest(n, 0) * 2)) END",
     "ksql_substr3(s, pos, n) AS CASE WHEN n IS NULL OR pos IS NULL THEN NULL"
     " ELSE substr(s, ksql_substr_start(s, pos), greatest(n, 0)) END",
     "ksql_bsubstr_start(s, pos) AS CASE WHEN pos > 0 THEN pos WHEN pos < 0"
@@ -31,7 +36,7 @@ _MACROS = [
     "ksql_split_to_map(s, ed, kd) AS CASE WHEN ed = '' OR kd = '' THEN NULL ELSE"
     " ksql_map_from_entries(list_transform(list_filter(string_split(s, ed), lambda e: contains(e, kd)),"
     " lambda e: struct_pack(key := split_part(e, kd, 1),"
-    " value := substr(e, length(split_part(e, kd, 1)) + length(kd) + 1)))) END",
+    " value := split_part(e, kd, 2)))) END",
     "ksql_encode(s, i, o) AS CASE lower(o) WHEN 'hex' THEN lower(hex(ksql_decode_in(s, i)))"
     " WHEN 'base64' THEN to_base64(ksql_decode_in(s, i)) WHEN 'utf8' THEN ksql_utf8(ksql_decode_in(s, i))"
     " WHEN 'ascii' THEN ksql_ascii(ksql_decode_in(s, i)) END",
@@ -68,7 +73,7 @@ def _concat_ws_bytes(call: Call) -> str:
     )
 
 
-def _mask(kind: str) -> object:
+def _mask(kind: str) -> Callable[[Call], str]:
     def impl(call: Call) -> str:
         s, *rest = call.sql
         if kind == "MASK":
@@ -120,9 +125,8 @@ def _register_text() -> None:
     scalar("SUBSTRING", "STRING", "Substring from a 1-based position (negative counts from the end).", [
         sig("STRING, INTEGER -> STRING", "ksql_substr2({0}, {1})"),
         sig("STRING, INTEGER, INTEGER -> STRING", "ksql_substr3({0}, {1}, {2})"),
-        sig("BYTES, INTEGER -> BYTES", "substr({0}, ksql_bsubstr_start({0}, {1}))"),
-        sig("BYTES, INTEGER, INTEGER -> BYTES",
-            "CASE WHEN {2} IS NULL THEN NULL ELSE substr({0}, ksql_bsubstr_start({0}, {1}), greatest({2}, 0)) END")])
+        sig("BYTES, INTEGER -> BYTES", "ksql_bsubstr({0}, {1}, octet_length({0}))"),
+        sig("BYTES, INTEGER, INTEGER -> BYTES", "ksql_bsubstr({0}, {1}, {2})")])
     scalar("LPAD", "STRING", "Left-pad to a length with a pad string.", [
         sig("STRING, INTEGER, STRING -> STRING", "ksql_lpad({0}, {1}, {2})"),
         sig("BYTES, INTEGER, BYTES -> BYTES", "encode(ksql_lpad(decode({0}), {1}, decode({2})))")])
@@ -168,7 +172,8 @@ def _register_split_regex() -> None:
     scalar("REGEXP_REPLACE", "REGEX", "Replace every match of a pattern.", [
         sig("STRING, STRING, STRING -> STRING", "regexp_replace({0}, {1}, {2}, 'g')")])
     scalar("REGEXP_SPLIT_TO_ARRAY", "REGEX", "Split a string by a pattern.", [
-        sig("STRING, STRING -> ARRAY<STRING>", "regexp_split_to_array({0}, {1})")])
+        sig("STRING, STRING -> ARRAY<STRING>",
+            "CASE WHEN {1} IS NULL THEN NULL ELSE regexp_split_to_array({0}, {1}) END")])
     scalar("ENCODE", "STRING", "Re-encode a string between hex, utf8, ascii and base64.", [
         sig("STRING, STRING, STRING -> STRING", "ksql_encode({0}, {1}, {2})")])
     scalar("TO_BYTES", "BYTES", "Encode a string (hex, utf8, ascii, base64) into bytes.", [
