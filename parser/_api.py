@@ -3,6 +3,7 @@ and conversion of internal failures into :class:`parser.errors.ParseError`."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from parser.statements import Define, Statement, Undefine
 from parser.tokenizer import KsqlTokenizer
 
 _VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
-_TOKEN_ERROR_POS_RE = re.compile(r"(\d+):(\d+)")
+_NEWLINE_RE = re.compile(r"\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +34,15 @@ class ParsedStatement:
 
 
 def _tokenize(text: str) -> list[Token]:
+    tokenizer = KsqlTokenizer()
     try:
-        return KsqlTokenizer().tokenize(text)
-    except TokenError as err:
-        # sqlglot reports e.g. "Missing ' from 3:14"; keep that position when present.
-        match = _TOKEN_ERROR_POS_RE.search(str(err))
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-        lines = text.splitlines() or [""]
-        source = lines[line - 1] if 0 < line <= len(lines) else None
-        raise ParseError(f"Syntax Error\n{str(err).splitlines()[0]}", line, column, source) from None
+        return tokenizer.tokenize(text)
+    except TokenError:
+        # The tokenizer stops at the start of the token it could not finish (an unterminated
+        # string, quoted identifier or comment); report that position the way ANTLR does.
+        start = getattr(getattr(tokenizer, "_core", None), "_start", 0)
+        rest = text[start:].split("\n", 1)[0]
+        raise ParseError.at_offset(f"token recognition error at: '{rest}'", text, start) from None
 
 
 def _split(tokens: list[Token]) -> Iterator[tuple[list[Token], Token | None]]:
@@ -83,9 +84,16 @@ def _substitute(text: str, tokens: list[Token], base: int, variables: dict[str, 
     return "".join(out)
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+def _position(text: str, offset: int, line_starts: list[int] | None = None) -> tuple[int, int]:
+    """1-based (line, column) of ``offset``; ``line_starts`` (see :func:`_line_starts`) makes the
+    lookup logarithmic for long scripts."""
+    starts = line_starts if line_starts is not None else _line_starts(text)
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _NEWLINE_RE.finditer(text))]
 
 
 def _parse_one(tokens: list[Token], text: str, variables: dict[str, str], cli: bool) -> Statement:
@@ -132,6 +140,7 @@ def parse_with_source(
     """
     scope = {k.upper(): v for k, v in (variables or {}).items()}
     tokens = _tokenize(text)
+    line_starts = _line_starts(text)
     results: list[ParsedStatement] = []
     for stmt_tokens, semicolon in _split(tokens):
         statement = _parse_one(stmt_tokens, text, scope, cli)
@@ -140,7 +149,7 @@ def parse_with_source(
         elif isinstance(statement, Undefine):
             scope.pop(statement.name.upper(), None)
         end = (semicolon or stmt_tokens[-1]).end + 1
-        line, column = _position(text, stmt_tokens[0].start)
+        line, column = _position(text, stmt_tokens[0].start, line_starts)
         results.append(ParsedStatement(statement, text[stmt_tokens[0].start : end], line, column))
     return results
 

@@ -58,7 +58,10 @@ def _describe(s: Describe) -> str:
         return f"DESCRIBE {s.target}" + (" EXTENDED" if s.extended else "")
     if s.target in ("FUNCTION", "CONNECTOR"):
         return f"DESCRIBE {s.target} {quote_name(s.name or '')}"
-    return f"DESCRIBE {quote_name(s.name or '')}" + (" EXTENDED" if s.extended else "")
+    name = s.name or ""
+    # A source literally named like a DESCRIBE sub-command must be quoted to stay a name.
+    rendered = f"`{name}`" if name in ("STREAMS", "TABLES", "FUNCTION", "CONNECTOR") else quote_name(name)
+    return f"DESCRIBE {rendered}" + (" EXTENDED" if s.extended else "")
 
 
 def _print(s: Print) -> str:

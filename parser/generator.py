@@ -13,13 +13,16 @@ from sqlglot import exp, generator
 
 from parser._base import RESERVED_WORDS
 from parser.expressions import Dereference
+from parser.tokenizer import KEYWORD_WORDS
 
 _BARE_RE = re.compile(r"[A-Z_][A-Z0-9_@]*\Z")
+# Words that would not re-parse as a plain name when written bare.
+_NEEDS_QUOTES = RESERVED_WORDS | KEYWORD_WORDS
 
 
 def quote_name(name: str) -> str:
     """Render a normalised name so that parsing it yields ``name`` again."""
-    if _BARE_RE.match(name) and name not in RESERVED_WORDS:
+    if _BARE_RE.match(name) and name not in _NEEDS_QUOTES:
         return name
     return "`" + name.replace("`", "``") + "`"
 

@@ -14,7 +14,7 @@ from sqlglot import tokens
 from sqlglot.tokens import TokenType
 
 # Reserved words the expression grammar dispatches on by token type.
-_KEYWORD_WORDS = frozenset(
+KEYWORD_WORDS = frozenset(
     {
         "AND", "OR", "NOT", "IS", "NULL", "TRUE", "FALSE", "IN", "BETWEEN", "LIKE", "ESCAPE",
         "CASE", "WHEN", "THEN", "ELSE", "END", "AS", "SELECT", "FROM", "WHERE", "HAVING",
@@ -40,7 +40,7 @@ class KsqlTokenizer(tokens.Tokenizer):
     KEYWORDS = {
         text: token_type
         for text, token_type in tokens.Tokenizer.KEYWORDS.items()
-        if text in _KEYWORD_WORDS or text in _KEYWORD_SYMBOLS
+        if text in KEYWORD_WORDS or text in _KEYWORD_SYMBOLS
     }
     SINGLE_TOKENS = {
         **{k: v for k, v in tokens.Tokenizer.SINGLE_TOKENS.items() if k not in ("#", "@", "?", "\\")},
