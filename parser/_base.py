@@ -47,7 +47,7 @@ def token_display(token: Token | None) -> str:
     if not token:
         return "<EOF>"
     if token.token_type == TokenType.STRING:
-        return "'''" + token.text.replace("'", "''") + "''"
+        return "''" + token.text.replace("'", "''") + "''"  # ANTLR quotes the token's own text
     if token.token_type == TokenType.IDENTIFIER:
         return f"'`{token.text}`'"
     return f"'{token.text}'"

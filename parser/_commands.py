@@ -56,6 +56,11 @@ class KsqlParser(KsqlDdlParser):
             self._expected("<EOF>")
         return expression
 
+    def _parse_statement(self) -> Any:
+        """sqlglot's entry point (``sqlglot.parse_one(text, read="ksql")``): the ``ksql`` dialect
+        parses ksqlDB *expressions* into sqlglot trees; statements go through ``parser.parse``."""
+        return self._expression() if self._curr else None
+
     def _start(self, tokens: list[Token], sql: str) -> None:
         self.reset()
         self.sql = sql

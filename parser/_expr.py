@@ -179,8 +179,8 @@ class KsqlExpressionParser(KsqlBaseParser):
     # --- function calls ---------------------------------------------------------------------
 
     def _function_call(self) -> exp.Expression:
-        token = self._curr
-        name = token.text.upper() if token.token_type == TokenType.VAR else token.text
+        # Function names are case-insensitive in ksqlDB, quoted or not, so they are always upper.
+        name = self._curr.text.upper()
         self._advance(2)  # name and '('
         if name == "CAST":
             return self._cast()

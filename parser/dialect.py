@@ -1,9 +1,10 @@
 """The ``ksql`` sqlglot dialect: tokenizer, parser and generator for ksqlDB.
 
-``Ksql`` registers itself with sqlglot under the name ``"ksql"``, so expressions produced by
-:mod:`parser` render back to ksqlDB text with ``expression.sql(dialect="ksql")``. Statement
-parsing goes through :func:`parser.parse`, which drives :class:`KsqlParser` directly because
-ksqlDB statements become :mod:`parser.statements` dataclasses rather than sqlglot trees.
+``Ksql`` registers itself with sqlglot under the name ``"ksql"``: expressions produced by
+:mod:`parser` render back to ksqlDB text with ``expression.sql(dialect="ksql")``, and
+``sqlglot.parse_one(text, read="ksql")`` parses a ksqlDB *expression*. Statement parsing goes
+through :func:`parser.parse`, which drives :class:`KsqlParser` directly because ksqlDB statements
+become :mod:`parser.statements` dataclasses rather than sqlglot trees.
 """
 
 from __future__ import annotations
