@@ -142,7 +142,10 @@ def compare(kind: type[exp.Expression], left: Compiled, right: Compiled, e: exp.
             f"{format_expression(e.expression)} ({display(right.type)}) with {name}."
         )
     left, right = _align_for_compare(left, right)
-    return Compiled(f"({left.sql} {op} {right.sql})", T.BOOLEAN)
+    if "DISTINCT" in op:
+        return Compiled(f"({left.sql} {op} {right.sql})", T.BOOLEAN)
+    # ksqlDB comparisons with a NULL operand are false, not NULL.
+    return Compiled(f"coalesce({left.sql} {op} {right.sql}, false)", T.BOOLEAN)
 
 
 _SYSTEM_TIME_COLUMNS = ("ROWTIME", "WINDOWSTART", "WINDOWEND")
@@ -244,7 +247,7 @@ def between(c: Compiler, e: exp.Expression) -> Compiled:
             )
     value_l, low = _align_for_compare(value, low)
     value_h, high = _align_for_compare(value, high)
-    return Compiled(f"({value_l.sql} >= {low.sql} AND {value_h.sql} <= {high.sql})", T.BOOLEAN)
+    return Compiled(f"coalesce({value_l.sql} >= {low.sql} AND {value_h.sql} <= {high.sql}, false)", T.BOOLEAN)
 
 
 def in_list(c: Compiler, e: exp.Expression) -> Compiled:

@@ -150,6 +150,6 @@ def comparable(left: SqlType, right: SqlType, op: str) -> bool:
         return True  # ksqlDB parses the string as the temporal type
     if is_temporal(left) and is_temporal(right):
         return left.base == right.base or "TIME" not in (left.base, right.base)
-    if left.base == right.base and op in ("=", "<>", "!="):
+    if left.base == right.base and op in ("=", "<>", "!=", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
         return common_type([left, right]) is not None
     return False

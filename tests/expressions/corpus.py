@@ -244,7 +244,8 @@ def _run(con: duckdb.DuckDBPyConnection, file: str, test: dict[str, Any]) -> Out
     table = _input_table(source, test) if not expected_error else None
     scope = Scope.of_columns(
         [(c.name, c.type) for c in source.columns]
-        + [("ROWTIME", T.BIGINT), ("ROWPARTITION", T.INTEGER), ("ROWOFFSET", T.BIGINT)]
+        + [("ROWTIME", T.BIGINT), ("ROWPARTITION", T.INTEGER), ("ROWOFFSET", T.BIGINT)],
+        source=query.select.from_.alias or query.select.from_.name,
     )
     projection = _projection(source, query)
     _skip_non_scalar(query)

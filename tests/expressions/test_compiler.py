@@ -54,11 +54,12 @@ def test_types(text: str, expected: str) -> None:
     ("M['a']", [1, None, None]),
     ("CASE WHEN ID > 1 THEN 'big' WHEN ID = 1 THEN 'one' END", ["one", "big", None]),
     ("NAME LIKE 'b%'", [False, True, None]),
-    ("ID BETWEEN 2 AND 3", [False, True, None]),
+    ("ID = NULL", [False, False, False]),
+    ("ID BETWEEN 2 AND 3", [False, True, False]),
     ("ID IN (1, 3)", [True, False, None]),
     ("ID IS NULL", [False, False, True]),
     ("ID IS DISTINCT FROM 1", [False, True, True]),
-    ("NOT (ID = 1)", [False, True, None]),
+    ("NOT (ID = 1)", [False, True, True]),  # ksqlDB: comparing with NULL is false
 ])
 def test_values(evaluate: Evaluate, text: str, expected: list[object]) -> None:
     assert evaluate(text, ROWS) == expected
@@ -92,7 +93,7 @@ def test_constructors(evaluate: Evaluate) -> None:
 def test_lambdas(evaluate: Evaluate) -> None:
     assert evaluate("TRANSFORM(ARR, x => x * 2)", ROWS) == [[2, 4, 6], [8], None]
     assert evaluate("FILTER(ARR, x => x > 1)", ROWS) == [[2, 3], [4], None]
-    assert evaluate("REDUCE(ARR, 0, (s, x) => s + x)", ROWS) == [6, 4, None]
+    assert evaluate("REDUCE(ARR, 0, (s, x) => s + x)", ROWS) == [6, 4, 0]  # NULL array -> initial state
     assert evaluate("TRANSFORM(M, (k, v) => UCASE(k), (k, v) => v + 1)", ROWS)[0] == {"A": 2}
 
 

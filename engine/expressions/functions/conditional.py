@@ -24,7 +24,7 @@ def load() -> None:
     special("MAP", "MAP", "Construct a map from entries: MAP('a' := 1, 'b' := 2).",
             [], lambda c, args, node: structures.map_constructor(c, args))
     scalar("COALESCE", "CONDITIONAL", "The first non-null argument.",
-           [sig("T, T... -> T")], "coalesce({args})")
+           [sig("T, T... -> T")], "coalesce({args})", display_name="COALESCE")
     scalar("IFNULL", "CONDITIONAL", "The first argument if not null, else the second.",
            [sig("T, T -> T")], "coalesce({0}, {1})")
     scalar("NULLIF", "CONDITIONAL", "NULL when both arguments are equal, else the first.",

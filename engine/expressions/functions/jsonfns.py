@@ -19,7 +19,15 @@ _MACROS = [
 
 
 def _to_json(call: Call) -> str:
-    return f"CASE WHEN {call.sql[0]} IS NULL THEN 'null' ELSE CAST(to_json({call.sql[0]}) AS VARCHAR) END"
+    value, base = call.sql[0], call.arg_types[0].base
+    # Top-level temporal and bytes values serialise as ksqlDB does (ISO text, base64).
+    if base == "TIMESTAMP":
+        value = f"strftime({value}, '%Y-%m-%dT%H:%M:%S.%g')"
+    elif base == "TIME":
+        value = f"strftime(DATE '1970-01-01' + {value}, '%H:%M:%S')"
+    elif base == "BYTES":
+        value = f"to_base64({value})"
+    return f"CASE WHEN {value} IS NULL THEN 'null' ELSE CAST(to_json({value}) AS VARCHAR) END"
 
 
 def _json_concat(call: Call) -> str:
@@ -27,9 +35,9 @@ def _json_concat(call: Call) -> str:
     args = [f"ksql_json({a})" for a in call.sql]
     all_obj = " AND ".join(f"json_type({a}) = 'OBJECT'" for a in args)
     all_arr = " AND ".join(f"json_type({a}) = 'ARRAY'" for a in args)
-    merged = args[0]
-    for a in args[1:]:
-        merged = f"json_merge_patch({merged}, {a})"
+    # Shallow merge: a later object's key replaces the whole earlier value.
+    maps = ", ".join(f"CAST({a} AS MAP(VARCHAR, JSON))" for a in args)
+    merged = f"to_json(map_concat({maps}))"
     arrays = " || ".join(f"CAST({a} AS JSON[])" for a in args)
     return (f"CASE WHEN {all_obj} THEN CAST({merged} AS VARCHAR) "
             f"WHEN {all_arr} THEN CAST(to_json({arrays}) AS VARCHAR) END")
@@ -53,8 +61,10 @@ def load() -> None:
             "CASE WHEN json_type(ksql_json({0})) = 'OBJECT' THEN json_keys(ksql_json({0})) END")])
     scalar("JSON_RECORDS", "JSON", "Map of key to JSON text value of a JSON object text.", [
         sig("STRING -> MAP<STRING, STRING>",
-            "CASE WHEN json_type(ksql_json({0})) = 'OBJECT' THEN CAST(CAST(ksql_json({0}) AS MAP(VARCHAR, JSON))"
-            " AS MAP(VARCHAR, VARCHAR)) END")])
+            "CASE WHEN json_type(ksql_json({0})) = 'OBJECT' THEN map_from_entries(list_transform("
+            "map_entries(CAST(ksql_json({0}) AS MAP(VARCHAR, JSON))), lambda __j_: struct_pack(key := __j_.key,"
+            " value := CASE WHEN json_type(__j_.value) = 'VARCHAR' THEN json_extract_string(__j_.value, '$')"
+            " ELSE CAST(__j_.value AS VARCHAR) END))) END")])
     scalar("JSON_CONCAT", "JSON", "Merge JSON objects or concatenate JSON arrays.", [
         sig("STRING... -> STRING", _json_concat)])
     scalar("TO_JSON_STRING", "JSON", "Serialise any value to JSON text.", [sig("ANY -> STRING", _to_json)])

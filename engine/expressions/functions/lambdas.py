@@ -93,14 +93,14 @@ def _reduce_map(call: Call) -> str:
     acc = "__ksql_acc_"
     body = inline(fn, [acc, f"{_E}.key", f"{_E}.value"])
     return (
-        f"CASE WHEN {m} IS NULL THEN NULL ELSE list_reduce(map_entries({m}), "
-        f"lambda {acc}, {_E}: {body}, {init}) END"
+        f"list_reduce(coalesce(map_entries({m}), []), lambda {acc}, {_E}: {body}, {init})"
     )
 
 
 def _reduce_array(call: Call) -> str:
     arr, init, fn = call.sql
-    return f"CASE WHEN {arr} IS NULL THEN NULL ELSE list_reduce({arr}, {fn}, {init}) END"
+    # A NULL array reduces to the initial state, as in ksqlDB.
+    return f"list_reduce(coalesce({arr}, []), {fn}, {init})"
 
 
 def _reduce_type(call: Call) -> Compiled:

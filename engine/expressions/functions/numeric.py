@@ -20,7 +20,7 @@ _MACROS = [
     " CAST(round(CAST(x AS DECIMAL(38, 18)), n) AS DOUBLE) END",
     "ksql_geo_distance(lat1, lon1, lat2, lon2, r) AS 2 * r * asin(sqrt(pow(sin(radians(lat2 - lat1) / 2), 2)"
     " + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2)))",
-    "ksql_earth_radius(unit) AS CASE WHEN lower(unit) IN ('mi', 'mile', 'miles') THEN 3959.0"
+    "ksql_earth_radius(unit) AS CASE WHEN unit IS NULL THEN 6371.0 WHEN lower(unit) IN ('mi', 'mile', 'miles') THEN 3959.0"
     " WHEN lower(unit) IN ('km', 'kilometer', 'kilometers', 'kilometre', 'kilometres') THEN 6371.0 END",
 ]
 

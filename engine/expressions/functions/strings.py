@@ -68,8 +68,8 @@ def _concat_ws_bytes(call: Call) -> str:
     sep, *rest = call.sql
     items = ", ".join(rest)
     return (
-        f"CASE WHEN {sep} IS NULL THEN NULL ELSE coalesce(list_reduce(list_filter([{items}], "
-        f"lambda x: x IS NOT NULL), lambda a, b: a || {sep} || b), ''::BLOB) END"
+        f"CASE WHEN {sep} IS NULL THEN NULL ELSE coalesce(TRY(list_reduce(list_filter([{items}], "
+        f"lambda x: x IS NOT NULL), lambda a, b: a || {sep} || b)), ''::BLOB) END"
     )
 
 

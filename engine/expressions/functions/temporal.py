@@ -62,9 +62,12 @@ def _format_ts(ts_sql: str, call: Call, tz_index: int) -> str:
 
 
 def _parse_ts(call: Call, tz_index: int) -> str:
-    parsed = f"try_strptime({call.sql[0]}, {_fmt(call, 1)})"
-    # %z makes strptime return TIMESTAMPTZ: normalise to naive UTC.
-    parsed = f"CAST(timezone('UTC', CAST({parsed} AS TIMESTAMPTZ)) AS TIMESTAMP)" if "%z" in _fmt(call, 1) else parsed
+    fmt = _fmt(call, 1)
+    parsed = f"try_strptime({call.sql[0]}, {fmt})"
+    if "%z" in fmt:
+        # Java's X accepts 'Z' for UTC; strptime's %z does not. %z yields TIMESTAMPTZ: make it naive UTC.
+        text = f"regexp_replace({call.sql[0]}, 'Z$', '+00:00')"
+        parsed = f"CAST(timezone('UTC', CAST(try_strptime({text}, {fmt}) AS TIMESTAMPTZ)) AS TIMESTAMP)"
     tz = _tz(call, tz_index)
     return f"ksql_local_to_utc({parsed}, {tz})" if tz else parsed
 
