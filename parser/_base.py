@@ -60,10 +60,14 @@ def check_numeric_literal(text: str, negative: bool = False) -> None:
         ValueError: with ksqlDB's message when the literal does not fit its type.
     """
     sign = "-" if negative else ""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:  # e.g. `1E` with no exponent digits
+        raise ValueError(f"Invalid numeric literal: {sign}{text}") from None
     if any(c in text for c in "eE"):
-        if abs(Decimal(text)) > _MAX_DOUBLE:
+        if abs(value) > _MAX_DOUBLE:
             raise ValueError(f"Number overflows DOUBLE: {sign}{text}")
-    elif "." not in text and int(text) > _MAX_LONG + (1 if negative else 0):
+    elif "." not in text and value > _MAX_LONG + (1 if negative else 0):
         raise ValueError(f"Invalid numeric literal: {sign}{text}")
 
 
@@ -176,6 +180,10 @@ class KsqlBaseParser(sqlglot_parser.Parser):
         negative = self._match(TokenType.DASH)
         token = self._curr
         if self._match(TokenType.NUMBER):
+            try:
+                check_numeric_literal(token.text, negative)
+            except ValueError as err:
+                self._fail(str(err), token)
             text = token.text
             value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
             return -value if negative else value

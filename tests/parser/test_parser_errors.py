@@ -81,3 +81,23 @@ def test_parse_time_rejections(text: str, message: str) -> None:
 
 def test_negative_bigint_minimum_is_valid() -> None:
     parse("SELECT -9223372036854775808 FROM I;")
+
+
+def test_mangled_corpus_statements_only_ever_raise_parse_error() -> None:
+    """Truncated / mangled statements fail with ParseError, never with another exception."""
+    import random
+
+    from parser_qtt_corpus import CORPUS_DIR, load_cases
+
+    if not CORPUS_DIR.is_dir():
+        pytest.skip("corpus not available")
+    rng = random.Random(7)
+    statements = sorted({s for case in load_cases() for s in case.statements})[::5]
+    noise = ["(", ")", ",", "'", "`", "->", "[", "*", "=>", ":=", "-", ".", '"', ";", "--", "/*", "1E"]
+    for text in statements:
+        cut = rng.randrange(len(text) + 1)
+        for mangled in (text[:cut], text[:cut] + rng.choice(noise) + text[cut:]):
+            try:
+                parse(mangled)
+            except ParseError:
+                pass
