@@ -236,30 +236,48 @@ def _decode(data: bytes, partition: int, offset: int) -> pa.RecordBatch:
     """Fetched record batches as one RAW_SCHEMA batch, records before ``offset`` dropped.
 
     aiokafka's C ``DefaultRecordBatch`` parses (and decompresses) each Kafka batch; we only pull
-    the five fields into lists. Control batches (transaction markers) are skipped.
+    the fields into flat lists. Header lists are kept only for records that have headers: holding
+    one list object per record makes the cyclic GC rescan them and costs ~20% of the decode.
+    Control batches (transaction markers) are skipped.
     """
     offs: list[int] = []
     stamps: list[int] = []
     keys: list[bytes | None] = []
     values: list[bytes | None] = []
-    headers: list[Any] = []
-    add_o, add_t, add_k, add_v, add_h = offs.append, stamps.append, keys.append, values.append, headers.append
+    headed: list[tuple[int, list[tuple[str, bytes | None]]]] = []  # (row, headers), sparse
+    add_o, add_t, add_k, add_v = offs.append, stamps.append, keys.append, values.append
     records = MemoryRecords(data)
     while records.has_next():
         batch = records.next_batch()
         if batch is None or getattr(batch, "is_control_batch", False):
             continue
+        partial = batch.base_offset < offset  # only the first batch may start before ``offset``
         for r in batch:
-            if r.offset >= offset:
-                add_o(r.offset)
-                add_t(r.timestamp)
-                add_k(r.key)
-                add_v(r.value)
-                add_h(r.headers)
+            if partial and r.offset < offset:
+                continue
+            add_o(r.offset)
+            add_t(r.timestamp)
+            add_k(r.key)
+            add_v(r.value)
+            if r.headers:
+                headed.append((len(offs) - 1, r.headers))
+    return _columns(partition, offs, stamps, keys, values, headed)
+
+
+def _columns(
+    partition: int,
+    offs: list[int],
+    stamps: list[int],
+    keys: list[bytes | None],
+    values: list[bytes | None],
+    headed: list[tuple[int, list[tuple[str, bytes | None]]]],
+) -> pa.RecordBatch:
     n = len(offs)
     header_col = pa.nulls(n, HEADER_TYPE)
-    if any(headers):
-        rows = [[{"key": k, "value": v} for k, v in h] if h else None for h in headers]
+    if headed:
+        rows: list[list[dict[str, Any]] | None] = [None] * n
+        for row, pairs in headed:
+            rows[row] = [{"key": k, "value": v} for k, v in pairs]
         header_col = pa.array(rows, HEADER_TYPE)
     cols = [
         pa.repeat(pa.scalar(partition, pa.int32()), n),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pytest
@@ -19,10 +20,10 @@ FAR_PAST = 1  # 1970-01-01T00:00:00.001Z
 
 
 def _batch(
-    values: list[bytes | None],
-    keys: list[bytes | None] | None = None,
-    timestamps: list[int] | None = None,
-    headers: list[list[tuple[str, bytes | None]] | None] | None = None,
+    values: Sequence[bytes | None],
+    keys: Sequence[bytes | None] | None = None,
+    timestamps: Sequence[int] | None = None,
+    headers: Sequence[Sequence[tuple[str, bytes | None]] | None] | None = None,
 ) -> pa.RecordBatch:
     n = len(values)
     cols: dict[str, pa.Array] = {
