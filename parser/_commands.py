@@ -103,6 +103,9 @@ class KsqlParser(KsqlDdlParser):
         if self._match_texts(("STREAMS", "TABLES")):
             target = self._prev.text.upper()
             return Describe(target, None, self._match_text_seq("EXTENDED"))  # type: ignore[arg-type]
+        if self._at_word("EXTENDED") and self._is_identifier_token(self._next):
+            self._advance()  # the older `DESCRIBE EXTENDED name` spelling
+            return Describe("SOURCE", self._name("source name"), True)
         name = self._name("source name")
         return Describe("SOURCE", name, self._match_text_seq("EXTENDED"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ def load_json(path: Path) -> Any:
     return json.loads(_TRAILING_COMMA_RE.sub(r"\1", _strip_comments(path.read_text())))
 
 
-def load_cases() -> list[CorpusCase]:
+@functools.cache
+def load_cases() -> tuple[CorpusCase, ...]:
     """All corpus cases, one per entry of each test's ``format`` list (JSON when absent)."""
     cases: list[CorpusCase] = []
     for path in sorted(CORPUS_DIR.glob("*.json")):
@@ -80,4 +82,4 @@ def load_cases() -> list[CorpusCase]:
                         test.get("expectedError"),
                     )
                 )
-    return cases
+    return tuple(cases)

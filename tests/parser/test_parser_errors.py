@@ -23,6 +23,12 @@ def test_error_on_multi_line_input_shows_line_column_and_caret() -> None:
     assert lines[2] == " " * 13 + "^"
 
 
+def test_caret_follows_tab_indentation() -> None:
+    err = _error("SHOW STREAMS;\n\tSELECT * FRM s;")
+    assert (err.line, err.column) == (2, 11)
+    assert str(err).splitlines()[2] == "\t" + " " * 9 + "^"
+
+
 def test_column_is_one_based_like_ksqldb() -> None:
     err = _error("SELECT * FROM riderLocations LIMIT heh;")
     assert (err.line, err.column) == (1, 36)
