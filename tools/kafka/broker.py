@@ -26,30 +26,37 @@ Only the standard library is used.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
-import ctypes
 import json
 import os
-import select
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import time
-import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
+from tools.kafka.support import (
+    HOST,
+    LOG4J2_PROPERTIES,
+    POM,
+    BrokerError,
+    api_versions_ok,
+    die_with_parent,
+    free_port,
+    kafka_version,
+    new_cluster_id,
+    pid_alive,
+    port_is_free,
+    server_properties,
+    wait_pid_exit,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-POM = Path(__file__).resolve().with_name("pom.xml")
 DEFAULT_WORKDIR = REPO_ROOT / ".work" / "kafka"
-HOST = "127.0.0.1"
 
 # Small heap and the C1-only JIT: the broker idles at ~200 MB RSS and starts in a few seconds on
 # a 2-core machine; SerialGC avoids G1's extra threads.
@@ -61,27 +68,16 @@ EXISTING_BROKER_HINT = (
     "(e.g. STREAMSQL_KAFKA=127.0.0.1:9092 make test)."
 )
 
-LOG4J2_PROPERTIES = """\
-# Written by tools/kafka/broker.py: everything into logs/server.log, rolled at 32 MB.
-status = warn
-appender.file.type = RollingFile
-appender.file.name = file
-appender.file.fileName = ${sys:kafka.logs.dir}/server.log
-appender.file.filePattern = ${sys:kafka.logs.dir}/server.log.%i
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.file.policies.type = Policies
-appender.file.policies.size.type = SizeBasedTriggeringPolicy
-appender.file.policies.size.size = 32MB
-appender.file.strategy.type = DefaultRolloverStrategy
-appender.file.strategy.max = 2
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = file
-"""
-
-
-class BrokerError(RuntimeError):
-    """The broker could not be fetched, started or stopped; the message says why and what to do."""
+__all__ = [
+    "DEFAULT_WORKDIR",
+    "EXISTING_BROKER_HINT",
+    "BrokerError",
+    "KafkaBroker",
+    "api_versions_ok",
+    "free_port",
+    "kafka_version",
+    "new_cluster_id",
+]
 
 
 @dataclass(frozen=True)
@@ -92,151 +88,6 @@ class BrokerState:
     controller_port: int
     cluster_id: str
     pid: int | None = None
-
-
-def kafka_version(pom: Path = POM) -> str:
-    """The Kafka version pinned in ``tools/kafka/pom.xml`` (the single source of truth)."""
-    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    node = ET.parse(pom).getroot().find("m:properties/m:kafka.version", ns)
-    if node is None or not (node.text or "").strip():
-        raise BrokerError(f"{pom} has no <kafka.version> property")
-    return (node.text or "").strip()
-
-
-def free_port() -> int:
-    """A TCP port on loopback that is free right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    """Whether ``port`` can be bound on loopback (SO_REUSEADDR, as the broker binds it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
-
-
-def new_cluster_id() -> str:
-    """A KRaft cluster id: 22 chars of URL-safe base64 of 16 random bytes, as Kafka's Uuid."""
-    while True:
-        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not text.startswith("-"):  # Kafka re-rolls these too: they look like CLI flags
-            return text
-
-
-def api_versions_ok(host: str, port: int, timeout: float = 2.0) -> bool:
-    """Whether a Kafka broker at ``host:port`` answers an ApiVersions (v0) request without error.
-
-    Kafka opens its client listener only once the node is unfenced, and ApiVersions is the first
-    request every client sends, so an answer here means clients can connect.
-    """
-    client_id = b"streamsql-readiness"
-    correlation = 0x5AFE
-    header = struct.pack(">hhih", 18, 0, correlation, len(client_id)) + client_id
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(struct.pack(">i", len(header)) + header)
-            size = struct.unpack(">i", _recv_exact(sock, 4))[0]
-            body = _recv_exact(sock, size)
-    except (OSError, ValueError):
-        return False
-    if len(body) < 10:
-        return False
-    got_correlation, error_code, count = struct.unpack(">ihi", body[:10])
-    return got_correlation == correlation and error_code == 0 and count > 0
-
-
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks: list[bytes] = []
-    while size > 0:
-        chunk = sock.recv(min(size, 65536))
-        if not chunk:
-            raise ValueError("connection closed mid-response")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def server_properties(port: int, controller_port: int, data_dir: Path) -> str:
-    """server.properties for one combined broker+controller node on loopback.
-
-    Replication factor 1 for the internal topics (or groups and transactions hang on one broker),
-    no initial rebalance delay, no limit on future timestamps (event-time tests use synthetic
-    ones), and a small log-cleaner buffer (the default 128 MiB is taken from the heap). Topics
-    are never auto-created: streamsql creates each one explicitly, as ksqlDB does, and a metadata
-    or produce request for a deleted topic must not silently bring it back.
-    """
-    return f"""\
-# Written by tools/kafka/broker.py
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@{HOST}:{controller_port}
-listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}
-advertised.listeners=PLAINTEXT://{HOST}:{port}
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs={data_dir}
-num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-group.initial.rebalance.delay.ms=0
-log.message.timestamp.after.max.ms=9223372036854775807
-log.cleaner.dedupe.buffer.size=16777216
-num.network.threads=2
-num.io.threads=4
-auto.create.topics.enable=false
-"""
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGKILL the broker if the process that started it dies.
-
-    Linux ties this to the *thread* that forked, so start brokers from a long-lived thread.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _wait_pid_exit(pid: int, timeout: float) -> bool:
-    """Wait until process ``pid`` (not necessarily our child) exits; True if it did in time."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    except OSError:  # no pidfd support: fall back to polling with a deadline
-        deadline = time.monotonic() + timeout
-        while _pid_alive(pid):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(fd)
 
 
 class KafkaBroker:
@@ -376,7 +227,7 @@ class KafkaBroker:
             "kafka.Kafka",
             str(self.properties_file),
         ]
-        preexec: Callable[[], None] | None = _die_with_parent if self.die_with_parent else None
+        preexec: Callable[[], None] | None = die_with_parent if self.die_with_parent else None
         with open(self.logs_dir / "stdout.log", "ab") as out:
             out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {' '.join(cmd)}\n".encode())
             out.flush()
@@ -464,7 +315,7 @@ class KafkaBroker:
             except subprocess.TimeoutExpired:
                 return False
             return True
-        return _wait_pid_exit(pid, timeout)
+        return wait_pid_exit(pid, timeout)
 
     def status(self) -> str | None:
         """The bootstrap address if this workdir's broker is running and answering, else None."""
@@ -493,7 +344,7 @@ class KafkaBroker:
         """The recorded pid, only if that process is still our Kafka (pids get reused)."""
         state = self._read_state()
         pid = state.pid if state else None
-        if pid is None or not _pid_alive(pid):
+        if pid is None or not pid_alive(pid):
             return None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
