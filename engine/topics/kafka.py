@@ -232,8 +232,9 @@ def _stored(rows: _Rows, builders: dict[int, list[Any]], bases: dict[int, list[i
     return pa.RecordBatch.from_arrays(cols, schema=RAW_SCHEMA)
 
 
-def _decode(data: bytes, partition: int, offset: int) -> pa.RecordBatch:
-    """Fetched record batches as one RAW_SCHEMA batch, records before ``offset`` dropped.
+def _decode(data: bytes, partition: int, offset: int) -> tuple[pa.RecordBatch, int]:
+    """Fetched record batches as one RAW_SCHEMA batch (records before ``offset`` dropped), and
+    the offset after the last batch seen (past control batches and compaction gaps).
 
     aiokafka's C ``DefaultRecordBatch`` parses (and decompresses) each Kafka batch; we only pull
     the fields into flat lists. Header lists are kept only for records that have headers: holding
@@ -247,9 +248,13 @@ def _decode(data: bytes, partition: int, offset: int) -> pa.RecordBatch:
     headed: list[tuple[int, list[tuple[str, bytes | None]]]] = []  # (row, headers), sparse
     add_o, add_t, add_k, add_v = offs.append, stamps.append, keys.append, values.append
     records = MemoryRecords(data)
+    next_offset = offset
     while records.has_next():
         batch = records.next_batch()
-        if batch is None or getattr(batch, "is_control_batch", False):
+        if batch is None:
+            break
+        next_offset = max(next_offset, batch.next_offset)
+        if getattr(batch, "is_control_batch", False):
             continue
         partial = batch.base_offset < offset  # only the first batch may start before ``offset``
         for r in batch:
@@ -261,7 +266,7 @@ def _decode(data: bytes, partition: int, offset: int) -> pa.RecordBatch:
             add_v(r.value)
             if r.headers:
                 headed.append((len(offs) - 1, r.headers))
-    return _columns(partition, offs, stamps, keys, values, headed)
+    return _columns(partition, offs, stamps, keys, values, headed), next_offset
 
 
 def _columns(
@@ -360,9 +365,14 @@ class KafkaTopic:
     def _fetch_remote(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch:
         store = self._store
         data = self._take_prefetched(partition, offset)
-        if not data:  # no read-ahead, or it found nothing: records may have arrived since
-            offset, data = store._run(store._fetch_bytes(self._name, partition, offset))
-        return self._split(partition, _decode(data, partition, offset), max_records)
+        while True:
+            if not data:  # no read-ahead, or it found nothing: records may have arrived since
+                offset, data = store._run(store._fetch_bytes(self._name, partition, offset))
+            decoded, next_offset = _decode(data, partition, offset)
+            # Only control batches (transaction markers) or compacted-away records: skip past them.
+            if decoded.num_rows or next_offset <= offset:
+                return self._split(partition, decoded, max_records)
+            offset, data = next_offset, None
 
     def _take_prefetched(self, partition: int, offset: int) -> bytes | None:
         pending = self._prefetch.pop(partition, None)

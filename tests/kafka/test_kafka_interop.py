@@ -10,7 +10,7 @@ import random
 
 import pyarrow as pa
 import pytest
-from kafka_support import KafkaUnderTest
+from kafka_support import KafkaUnderTest, wait_for
 
 from engine.topics.base import TopicConfig
 from engine.topics.kafka import KafkaStore
@@ -86,3 +86,23 @@ def test_our_produce_places_keys_like_librdkafka(
     assert _placement(store, topic_name, b"from-streamsql") == _placement(
         store, topic_name, b"from-librdkafka"
     )
+
+
+def test_fetch_skips_transaction_markers(kafka: KafkaUnderTest, store: KafkaStore, topic_name: str) -> None:
+    from confluent_kafka import Producer
+
+    topic = store.create_topic(TopicConfig(topic_name))
+    producer = Producer({"bootstrap.servers": kafka.bootstrap, "transactional.id": f"tx-{topic_name}"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(3):
+        producer.produce(topic_name, value=b"tx-%d" % i, partition=0)
+    producer.commit_transaction(30)  # offsets 0-2, then a commit marker at offset 3
+    del producer
+    # The coordinator writes the marker after EndTxn returns; wait for it before appending more.
+    wait_for(lambda: topic.end_offsets() == [4], 30, "the transaction's commit marker")
+    topic.produce(pa.RecordBatch.from_pydict({"value": pa.array([b"after"], pa.binary())}))
+    assert topic.end_offsets() == [5]
+    assert topic.fetch(0, 0).column("value").to_pylist() == [b"tx-0", b"tx-1", b"tx-2", b"after"]
+    after_marker = topic.fetch(0, 3)  # the marker's own offset: the next real record comes back
+    assert after_marker.column("offset").to_pylist() == [4]
