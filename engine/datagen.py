@@ -46,7 +46,7 @@ def generate(name: str, count: int, start: int = 0, seed: int = 42, t0: int = 1_
            f"FROM range($start, $end) AS r(i))")
     con = duckdb.connect()
     try:
-        table = con.execute(sql, {"seed": seed, "t0": t0, "start": start, "end": start + count}).fetch_arrow_table()
+        table = con.sql(sql, params={"seed": seed, "t0": t0, "start": start, "end": start + count}).to_arrow_table()
     finally:
         con.close()
     n = table.num_rows

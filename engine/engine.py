@@ -12,12 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 import parser as sqlparser
 from engine.catalog import Catalog
 from engine.errors import KsqlError, KsqlStatementError
-from engine.expressions import ExpressionError, setup_connection
+from engine.duck import EngineDatabase
+from engine.expressions import ExpressionError
 from engine.handlers import admin, queries, sources, values
 from engine.results import RowsResult, StatementResult
 from engine.runtime.commands import CommandLog
@@ -59,8 +58,7 @@ class Engine:
         self.properties: dict[str, str] = {**DEFAULT_PROPERTIES, **(properties or {})}
         self.variables: dict[str, str] = {}
         self.auto_create_topics = auto_create_topics
-        self.con = duckdb.connect()
-        setup_connection(self.con)
+        self.db = EngineDatabase(self.data_dir / "state.duckdb" if self.data_dir else None)
         self.running: dict[str, RunningQuery] = {}
         self.lock = threading.RLock()
         self.processing_log = ProcessingLog(self)
@@ -174,4 +172,4 @@ class Engine:
         """Stop running and release the store and DuckDB."""
         self.stop()
         self.store.close()
-        self.con.close()
+        self.db.close()

@@ -201,12 +201,18 @@ def _fold_struct(col: pa.Array, t: SqlType) -> pa.Array:
     """Recursively fold case-variant struct children into the declared ones, dropping extras."""
     if t.base == "STRUCT" and pa.types.is_struct(col.type):
         have = [col.type.field(i).name for i in range(col.type.num_fields)]
+        declared = dict(t.fields)
         children = []
         for name, ft in t.fields:
-            child = _fold_struct(col.field(name), ft)
-            for other in have:
-                if other != name and other.upper() == name and other not in dict(t.fields):
-                    child = pc.coalesce(child, _cast(_fold_struct(col.field(other), ft), child.type))
+            # Exact spelling first, then case variants the schema does not declare itself.
+            variants = [name] if name in have else []
+            variants += [o for o in have if o != name and o.upper() == name and o not in declared]
+            if not variants:
+                children.append(pa.nulls(len(col), to_arrow(ft)))
+                continue
+            child = _fold_struct(col.field(variants[0]), ft)
+            for other in variants[1:]:
+                child = pc.coalesce(child, _cast(_fold_struct(col.field(other), ft), child.type))
             children.append(child)
         fields = [pa.field(name, c.type) for (name, _), c in zip(t.fields, children, strict=True)]
         return pa.StructArray.from_arrays(children, fields=fields, mask=pc.is_null(col))

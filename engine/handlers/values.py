@@ -45,8 +45,8 @@ def _evaluate(engine: Engine, cols: list[Column], values: tuple[exp.Expression, 
     for col, value in zip(cols, values, strict=True):
         compiled = compile_expression(value, scope)
         selects.append(f'TRY_CAST({compiled.sql} AS {t.to_duckdb(col.type)}) AS "{col.name}"')
-    cursor = engine.con.cursor()
-    table = cursor.execute(f"SELECT {', '.join(selects)}").fetch_arrow_table()
+    cursor = engine.db.cursor()
+    table = cursor.sql(f"SELECT {', '.join(selects)}").to_arrow_table()
     return table.cast(pa.schema([pa.field(c.name, t.to_arrow(c.type)) for c in cols]))
 
 

@@ -8,14 +8,14 @@ through as a null value and table queries treat as a delete.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import types as t
 from engine.catalog import ROWOFFSET, ROWPARTITION, ROWTIME, Column, Source
-from engine.expressions import Scope, compile_expression, setup_connection
+from engine.duck import shared_instance
+from engine.expressions import Scope, compile_expression
 from engine.formats import get_format
 from engine.runtime.processing_log import DESERIALIZATION_ERROR, ProcessingError
 from engine.topics.base import RAW_SCHEMA
@@ -144,22 +144,15 @@ def _header_value(headers: pa.Array, key: str) -> pa.Array:
     return pa.array(out, pa.binary())
 
 
-_TS_CON: duckdb.DuckDBPyConnection | None = None
-
-
 def _parse_timestamps(column: pa.ChunkedArray, fmt: str | None) -> pa.Array:
     """TIMESTAMP_FORMAT parsing through the same STRINGTOTIMESTAMP the SQL function uses."""
-    global _TS_CON
-    if _TS_CON is None:
-        _TS_CON = duckdb.connect()
-        setup_connection(_TS_CON)
     pattern = (fmt or "yyyy-MM-dd'T'HH:mm:ss.SSS").replace("'", "''")
     expr = parse_expression(f"STRINGTOTIMESTAMP(TS, '{pattern}')")
     compiled = compile_expression(expr, Scope.of_columns([("TS", t.STRING)]))
-    cursor = _TS_CON.cursor()
+    cursor = shared_instance().cursor()
     cursor.register("ts_batch", pa.table({"TS": column}))
     try:
-        out = cursor.execute(f"SELECT {compiled.sql} AS ts FROM ts_batch").fetch_arrow_table()
+        out = cursor.sql(f"SELECT {compiled.sql} AS ts FROM ts_batch").to_arrow_table()
     finally:
         cursor.close()
     return pc.cast(out.column("ts"), pa.int64()).combine_chunks()

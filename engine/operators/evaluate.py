@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from engine.expressions import setup_connection
 from engine.runtime.processing_log import RECORD_PROCESSING_ERROR, ProcessingError
 
 if TYPE_CHECKING:
@@ -20,14 +19,13 @@ class BatchEvaluator:
     def __init__(self, engine: Engine, query_id: str) -> None:
         self._engine = engine
         self._query_id = query_id
-        self.cursor = engine.con.cursor()
-        setup_connection(self.cursor)
+        self.cursor = engine.db.cursor()
 
     def run(self, sql: str, batch: pa.Table) -> pa.Table | None:
         """Run ``sql`` (which reads the relation ``batch``); None if the batch failed as a whole."""
         self.cursor.register("batch", batch)
         try:
-            return self.cursor.execute(sql).fetch_arrow_table()
+            return self.cursor.sql(sql).to_arrow_table()
         except duckdb.Error as err:
             # Expressions are compiled to avoid data-dependent errors; one that escapes fails the
             # batch, which is logged rather than stopping the query.

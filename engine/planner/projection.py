@@ -64,11 +64,16 @@ def derived_name(node: exp.Expression) -> str | None:
 
 
 def strip_qualifiers(node: exp.Expression) -> exp.Expression:
-    """A copy of ``node`` without column qualifiers (for comparing expressions)."""
+    """A canonical copy of ``node`` for comparing expressions: no column qualifiers, and no
+    quoting flags (names are already normalised, so quoting carries no meaning here)."""
     copy = node.copy()
     for col in copy.find_all(exp.Column):
         if col.args.get("table") is not None:
             col.set("table", None)
+    for ident in copy.find_all(exp.Identifier):
+        ident.set("quoted", False)
+    while isinstance(copy, exp.Paren):
+        copy = copy.this
     return copy
 
 

@@ -40,21 +40,40 @@ def macro(definition: str) -> None:
         _MACROS.append(definition)
 
 
-def setup_connection(con: duckdb.DuckDBPyConnection) -> None:
-    """Register every macro the compiled SQL needs on ``con`` (idempotent)."""
-    from engine.expressions.functions.registry import all_functions
+_ORDERED: list[str] | None = None  # _MACROS in an order where each depends only on earlier ones
 
-    all_functions()  # importing the families declares their macros and UDFs
-    # Macros may reference macros declared later in the list; create in dependency order by
-    # retrying the ones whose dependencies are not there yet.
+
+def _dependency_order(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
+    """Create the macros one by one, retrying those whose dependencies come later in the list."""
+    ordered: list[str] = []
     pending = list(_MACROS)
     while pending:
         failed: list[str] = []
         for definition in pending:
             try:
-                con.execute(f"CREATE OR REPLACE TEMP MACRO {definition}")
+                con.execute(f"CREATE OR REPLACE {kind} {definition}")
+                ordered.append(definition)
             except duckdb.CatalogException:
                 failed.append(definition)
         if len(failed) == len(pending):
-            con.execute(f"CREATE OR REPLACE TEMP MACRO {failed[0]}")  # raise the real error
+            con.execute(f"CREATE OR REPLACE {kind} {failed[0]}")  # raise the real error
         pending = failed
+    return ordered
+
+
+def setup_connection(con: duckdb.DuckDBPyConnection, temp: bool = True) -> None:
+    """Register every macro the compiled SQL needs on ``con`` (idempotent).
+
+    ``temp=True`` makes them private to this connection; ``temp=False`` creates them in the
+    connection's current database, where every cursor of that database instance sees them
+    (creating the macros costs ~40 ms, so the engine does it once per process).
+    """
+    global _ORDERED
+    from engine.expressions.functions.registry import all_functions
+
+    all_functions()  # importing the families declares their macros and UDFs
+    kind = "TEMP MACRO" if temp else "MACRO"
+    if _ORDERED is None or len(_ORDERED) != len(_MACROS):
+        _ORDERED = _dependency_order(con, kind)
+        return
+    con.execute(";\n".join(f"CREATE OR REPLACE {kind} {d}" for d in _ORDERED))
