@@ -13,6 +13,7 @@ import parser as sqlparser
 from cli.render import render_error, render_result
 from engine.engine import Engine
 from engine.errors import KsqlError
+from engine.topics.factory import kafka_from_env, open_store
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="the .sql file")
     p.add_argument("--define", action="append", default=[], metavar="K=V", help="a variable for ${K}")
     p.add_argument("--data-dir", default=".streamsql", help="embedded log, catalog and state directory")
+    p.add_argument("--kafka", help="Kafka bootstrap HOST:PORT (default: $STREAMSQL_KAFKA, else the embedded log)")
     p.add_argument("--until-idle", action="store_true",
                    help="exit once every query has processed all available input (for scripts and demos)")
     p.set_defaults(func=run)
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     parsed = validate_file(path, variables)
     if parsed is None:
         return 2
-    engine = Engine(data_dir=args.data_dir)
+    engine = Engine(open_store(kafka_from_env(args.kafka), args.data_dir), data_dir=args.data_dir)
     engine.variables.update(variables)
     try:
         for p in parsed:

@@ -21,6 +21,7 @@ from engine.handlers import admin, queries, sources, values
 from engine.results import RowsResult, StatementResult
 from engine.runtime.commands import CommandLog
 from engine.runtime.processing_log import ProcessingLog
+from engine.runtime.push import PushQuery
 from engine.runtime.query import RunningQuery
 from engine.topics.base import TopicStore
 from engine.topics.embedded import EmbeddedStore
@@ -115,6 +116,23 @@ class Engine:
                 raise
         self._wake.set()
         return result
+
+    def push_query(self, sql: str) -> PushQuery:
+        """Start a push query (``SELECT ... EMIT CHANGES``) whose rows stream to the handle."""
+        parsed = sqlparser.parse_with_source(sql, self.variables)
+        if len(parsed) != 1 or not isinstance(parsed[0].statement, st.Query):
+            raise KsqlStatementError("push_query expects exactly one SELECT statement", sql)
+        with self.lock:
+            try:
+                push = queries.start_push_query(self, parsed[0].statement, parsed[0].text)
+            except ExpressionError as err:
+                raise KsqlStatementError(str(err), sql) from err
+        self._wake.set()
+        return push
+
+    def is_running(self) -> bool:
+        """True while the background runtime thread runs queries."""
+        return self._thread is not None
 
     # -- running queries --------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from engine.catalog import Column, QueryInfo, Source
 from engine.ddl import resolve_formats, split_format_properties
 from engine.errors import KsqlStatementError
-from engine.operators.stateless import StatelessProcessor
+from engine.operators.stateless import PushProcessor, StatelessProcessor
 from engine.planner.stateless import StatelessPlan, plan_stateless
 from engine.results import RowsResult, StatementResult
+from engine.runtime.push import PushQuery, next_transient_id
 from engine.runtime.query import RunningQuery
 from engine.runtime.reader import TopicReader
 from engine.topics.base import TopicConfig
@@ -152,6 +153,24 @@ def _check_insert_schema(plan: StatelessPlan, target: Source) -> None:
         raise KsqlStatementError(
             f"Incompatible schema between results and sink.\nResult schema is {_schema_text(result)}\n"
             f"Sink schema is {_schema_text(expected)}")
+
+
+def start_push_query(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
+    """Start a transient push query whose rows stream to the returned handle."""
+    source = _single_source(engine, stmt.select)
+    plan = plan_stateless(stmt.select, source, persistent=False)
+    columns = {c.name: c for c in plan.key_columns + plan.value_columns}
+    ordered = [(columns[n].name, columns[n].type) for n in plan.select_order if n in columns]
+    info = QueryInfo(next_transient_id(), text, None, [source.name])
+    push = PushQuery(engine, info, ordered, stmt.select.limit)
+    topic = engine.store.topic(source.topic)
+    if topic is None:
+        raise KsqlStatementError(f"Topic '{source.topic}' does not exist.")
+    earliest = engine.properties.get("ksql.streams.auto.offset.reset", "earliest") == "earliest"
+    reader = TopicReader(engine.store, topic, f"__{info.id}", from_beginning=earliest)
+    processor = PushProcessor(engine, info.id, plan, source, push)
+    engine.running[info.id] = RunningQuery(info, [reader], processor, None)
+    return push
 
 
 def run_query(engine: Engine, stmt: st.Query, text: str) -> RowsResult:

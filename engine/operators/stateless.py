@@ -13,6 +13,7 @@ from engine.planner.stateless import TS_COLUMN, StatelessPlan
 
 if TYPE_CHECKING:
     from engine.engine import Engine
+    from engine.runtime.push import PushQuery
 
 
 class StatelessProcessor:
@@ -37,3 +38,25 @@ class StatelessProcessor:
             return []
         timestamps = out.column(TS_COLUMN)
         return [self._encoder.encode(out, timestamps)]
+
+
+class PushProcessor:
+    """Like StatelessProcessor, but hands result rows (in SELECT order) to a push query."""
+
+    def __init__(self, engine: Engine, query_id: str, plan: StatelessPlan, source: Source,
+                 push: PushQuery) -> None:
+        self._engine = engine
+        self._query_id = query_id
+        self._plan = plan
+        self._decoder = SourceDecoder(source)
+        self._evaluator = BatchEvaluator(engine, query_id)
+        self._push = push
+
+    def __call__(self, index: int, raw: pa.RecordBatch) -> list[pa.RecordBatch]:
+        decoded, errors = self._decoder.decode(raw)
+        self._engine.processing_log.write(self._query_id, errors)
+        if decoded.num_rows:
+            out = self._evaluator.run(self._plan.sql, decoded)
+            if out is not None:
+                self._push.offer(out.select([name for name, _ in self._push.columns]))
+        return []
