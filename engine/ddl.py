@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.catalog import RESERVED_NAMES, Catalog, Column, Source, WindowInfo
-from engine.errors import KsqlStatementError
+from engine.errors import KsqlError, KsqlStatementError
 from parser.statements import ColumnDef, CreateSource, SqlType
 
 DEFAULT_KEY_FORMAT = "KAFKA"
@@ -21,7 +21,7 @@ def resolve_formats(props: dict[str, Any], default_value: str | None = None,
     """(key format, value format) from FORMAT / KEY_FORMAT / VALUE_FORMAT as ksqlDB resolves them."""
     if "FORMAT" in props and ("KEY_FORMAT" in props or "VALUE_FORMAT" in props):
         both = "KEY_FORMAT" if "KEY_FORMAT" in props else "VALUE_FORMAT"
-        raise KsqlStatementError(f"Cannot supply both 'FORMAT' and '{both}' properties, as 'FORMAT' "
+        raise KsqlStatementError(f"Cannot supply both '{both}' and 'FORMAT' properties, as 'FORMAT' "
                                  f"sets both key and value formats. Either use just 'FORMAT', or use "
                                  f"'KEY_FORMAT' and 'VALUE_FORMAT'.")
     if "FORMAT" in props:
@@ -109,9 +109,16 @@ def _check_key(kind: str, columns: list[Column], window: WindowInfo | None, stmt
         raise KsqlStatementError("Windowed sources require a key column.")
 
 
-def source_from_create(stmt: CreateSource, catalog: Catalog, text: str) -> Source:
-    """Validate a CREATE STREAM/TABLE and build its catalog entry (the topic is not touched)."""
+def source_from_create(stmt: CreateSource, catalog: Catalog, text: str,
+                       config: dict[str, str] | None = None) -> Source:
+    """Validate a CREATE STREAM/TABLE and build its catalog entry (the topic is not touched).
+
+    ``config`` holds the ksql.persistence.default.format.key/value defaults.
+    """
     props = stmt.properties
+    config = config or {}
+    if not stmt.columns:
+        raise KsqlError("No columns supplied.")
     columns = [_to_column(c, catalog) for c in stmt.columns]
     seen: set[str] = set()
     for col in columns:
@@ -121,7 +128,9 @@ def source_from_create(stmt: CreateSource, catalog: Catalog, text: str) -> Sourc
     topic = props.get("KAFKA_TOPIC")
     if topic is None:
         raise KsqlStatementError("Missing required property \"KAFKA_TOPIC\" which has no default value.")
-    key_format, value_format = resolve_formats(props)
+    key_format, value_format = resolve_formats(
+        props, config.get("ksql.persistence.default.format.value"),
+        config.get("ksql.persistence.default.format.key", DEFAULT_KEY_FORMAT))
     key_props, value_props = split_format_properties(props)
     window = _window_info(props)
     _check_key(stmt.kind, columns, window, stmt)

@@ -98,8 +98,8 @@ class KsqlBaseParser(sqlglot_parser.Parser):
     def _expected(self, what: str) -> NoReturn:
         """Fail with ksqlDB's ``mismatched input 'X' expecting <what>`` at the current token."""
         if not self._curr:
-            self._fail(f"mismatched input '<EOF>' expecting {what}")
-        self._fail(f"mismatched input {token_display(self._curr)} expecting {what}")
+            self._fail(f"Syntax Error: mismatched input '<EOF>' expecting {what}")
+        self._fail(f"Syntax Error: mismatched input {token_display(self._curr)} expecting {what}")
 
     def _expect_words(self, *words: str) -> None:
         """Consume the keyword sequence ``words`` or fail naming the first missing one."""

@@ -52,6 +52,12 @@ def _sink_source(engine: Engine, stmt: st.CreateAsSelect, source: Source, plan: 
                  query_id: str, text: str) -> Source:
     props: dict[str, Any] = stmt.properties
     key_format, value_format = resolve_formats(props, source.value_format, source.key_format)
+    if not plan.key_columns:
+        if "KEY_FORMAT" in props:
+            raise KsqlStatementError("Key format specified for stream without key columns.")
+        key_format = "NONE"
+    elif key_format == "NONE":
+        key_format = engine.properties.get("ksql.persistence.default.format.key", "KAFKA").upper()
     key_props, value_props = split_format_properties(props)
     if "VALUE_DELIMITER" not in props and value_format == source.value_format:
         value_props.setdefault("DELIMITER", source.value_properties.get("DELIMITER", ","))
@@ -91,7 +97,7 @@ def create_as_select(engine: Engine, stmt: st.CreateAsSelect, text: str) -> Stat
         raise KsqlStatementError(f"Invalid result type. Your SELECT query produces a {produced}. Please use "
                                  f"CREATE {produced} AS SELECT statement instead.")
     _check_sink_absent(engine, stmt)
-    plan = plan_stateless(stmt.select, source, persistent=True)
+    plan = plan_stateless(stmt.select, source, persistent=True, sink_name=stmt.name)
     if not plan.value_columns:
         raise KsqlStatementError("The projection contains no value columns.")
     if stmt.kind == "TABLE":
@@ -133,7 +139,7 @@ def insert_into(engine: Engine, stmt: st.InsertInto, text: str) -> StatementResu
     if source.kind == "TABLE":
         raise KsqlStatementError(f"Incompatible data sink and query result. Data sink ({target.name}) type is "
                                  f"KSTREAM but select query result is KTABLE.")
-    plan = plan_stateless(stmt.select, source, persistent=True)
+    plan = plan_stateless(stmt.select, source, persistent=True, sink_name=target.name)
     _check_insert_schema(plan, target)
     query_id = engine.catalog.next_query_id("INSERTQUERY", target.name)
     _start(engine, query_id, text, source, target, plan)

@@ -61,7 +61,7 @@ def create_source(engine: Engine, stmt: st.CreateSource, text: str) -> Statement
     existing = _check_replace(engine, stmt, text)
     if existing is not None:
         return StatementResult(text, "currentStatus", f"{_kind_word(stmt.kind).title()} already exists.")
-    source = source_from_create(stmt, engine.catalog, text)
+    source = source_from_create(stmt, engine.catalog, text, engine.properties)
     check_formats(source)
     ensure_topic(engine, source, stmt.properties)
     engine.catalog.sources[source.name] = source

@@ -169,13 +169,19 @@ class SinkEncoder:
         self._value_cols = _cols(sink.value_columns)
 
     def encode(self, table: pa.Table, timestamps: pa.Array | pa.ChunkedArray,
-               null_values: pa.Array | None = None) -> pa.RecordBatch:
-        """A raw batch (partition chosen by key) of the rows of ``table``."""
+               null_values: pa.Array | None = None, null_keys: bool = True) -> pa.RecordBatch:
+        """A raw batch (partition chosen by key) of the rows of ``table``.
+
+        With ``null_keys``, a key whose columns are all null is written as no key (a source
+        record without a key keeps having none); a key computed by PARTITION BY is written
+        even when all its columns are null, as ksqlDB does.
+        """
         n = table.num_rows
         if null_values is None and NULL_VALUE in table.column_names:
             null_values = table.column(NULL_VALUE).combine_chunks()
         if self._key_cols:
-            keys = self._key_fmt.encode(table.select([c for c, _ in self._key_cols]), self._key_cols)
+            key_table = table.select([c for c, _ in self._key_cols])
+            keys = self._key_fmt.encode(key_table, self._key_cols, _all_null(key_table) if null_keys else None)
         else:
             keys = pa.nulls(n, pa.binary())
         values = self._value_fmt.encode(table.select([c for c, _ in self._value_cols]), self._value_cols,
@@ -185,6 +191,14 @@ class SinkEncoder:
             pa.nulls(n, pa.int32()), pa.array(np.zeros(n, dtype=np.int64)), pc.cast(ts, pa.int64()),
             _binary(keys), _binary(values), pa.nulls(n, RAW_SCHEMA.field("headers").type),
         ], schema=RAW_SCHEMA)
+
+
+def _all_null(table: pa.Table) -> pa.Array:
+    """True where every column of the row is null."""
+    mask = pc.is_null(table.column(0))
+    for col in table.columns[1:]:
+        mask = pc.and_(mask, pc.is_null(col))
+    return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
 def _binary(arr: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -37,7 +37,7 @@ class StatelessProcessor:
         if out is None or out.num_rows == 0:
             return []
         timestamps = out.column(TS_COLUMN)
-        return [self._encoder.encode(out, timestamps)]
+        return [self._encoder.encode(out, timestamps, null_keys=not self._plan.partitioned)]
 
 
 class PushProcessor:

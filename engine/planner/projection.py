@@ -17,6 +17,8 @@ from sqlglot import exp
 
 from engine.catalog import PSEUDO_COLUMNS, RESERVED_NAMES, WINDOW_BOUNDS, Source
 from engine.errors import KsqlStatementError
+from engine.expressions import compile_expression, format_expression
+from engine.expressions.scope import Scope
 from parser.statements import SelectItem
 
 
@@ -159,3 +161,20 @@ def check_unique(columns: list[NamedExpr]) -> None:
         if col.name in seen:
             raise KsqlStatementError(f"Duplicate column names:  {col.name}")
         seen.add(col.name)
+
+
+def expand_struct_stars(items: tuple[SelectItem, ...], scope: Scope) -> tuple[SelectItem, ...]:
+    """``s->*`` selects every field of struct ``s`` as a column named after the field."""
+    out: list[SelectItem] = []
+    for item in items:
+        node = item.expr
+        if not (is_dereference(node) and isinstance(node.args.get("expression"), exp.Star)):
+            out.append(item)
+            continue
+        struct_type = compile_expression(node.this, scope).type
+        if struct_type.base != "STRUCT":
+            raise KsqlStatementError(f"Cannot select all fields of non-struct {format_expression(node.this)}.")
+        for name, _ in struct_type.fields:
+            field = type(node)(this=node.this.copy(), expression=exp.Identifier(this=name, quoted=True))
+            out.append(SelectItem(field, name))
+    return tuple(out)

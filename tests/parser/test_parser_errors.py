@@ -18,7 +18,7 @@ def test_error_on_multi_line_input_shows_line_column_and_caret() -> None:
     err = _error(text)
     assert (err.line, err.column) == (3, 14)
     lines = str(err).splitlines()
-    assert lines[0].startswith("line 3:14: mismatched input 'BAR'")
+    assert lines[0].startswith("line 3:14: Syntax Error: mismatched input 'BAR'")
     assert lines[1] == "  FROM S FOO BAR;"
     assert lines[2] == " " * 13 + "^"
 
