@@ -1,14 +1,14 @@
 """The Kafka backend: ``KafkaStore`` implements ``TopicStore`` over a real broker with aiokafka.
 
 aiokafka is asyncio-only; the store runs one event loop on a private daemon thread and every
-synchronous call submits a coroutine to it and waits (bounded by ``request_timeout``).
+synchronous call submits a coroutine to it and waits (``kafka_client``).
 
-Produce: a batch is split by partition (``engine.topics.partitioner``: Kafka's murmur2 for keys,
-round-robin for null keys, an explicit ``partition`` column wins) and written as whole Kafka
-record batches (``AIOKafkaProducer.send_batch``), idempotent with ``acks=all``: one future per
-Kafka batch instead of one per record, and offsets come back as ``base offset + index``. The
-result is grouped by partition (ascending), input order kept within a partition, as the embedded
-log returns it.
+Produce (``KafkaTopic.produce``, ``kafka_records``): a batch is split by partition
+(``engine.topics.partitioner``: Kafka's murmur2 for keys, round-robin for null keys, an explicit
+``partition`` column wins) and written as whole Kafka record batches
+(``AIOKafkaProducer.send_batch``), idempotent with ``acks=all``: one future per Kafka batch instead
+of one per record, and offsets come back as ``base offset + index``. The result is grouped by
+partition (ascending), input order kept within a partition, as the embedded log returns it.
 
 Fetch: a ``FetchRequest`` goes straight to the partition leader through ``AIOKafkaClient`` and the
 response's record batches are decoded by aiokafka's C ``DefaultRecordBatch`` into column lists, then
@@ -19,21 +19,22 @@ Read isolation is ``read_uncommitted``; control batches are skipped.
 
 Consumer-group offsets use the group coordinator directly (OffsetCommit with generation -1, as
 a client with manual assignment commits; OffsetFetch), so no group membership is needed.
+
+Failures: the broker unreachable at start is retried with backoff for ``connect_timeout``, then
+``TopicError`` names the address. Afterwards every call retries transient errors (connection
+refused while the broker restarts, leader or coordinator not available) with backoff for up to
+``retry_timeout``; only past that does ``TopicError`` reach the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import aiokafka.errors as errors
-import pyarrow as pa
-import pyarrow.compute as pc
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
@@ -41,374 +42,21 @@ from aiokafka.cluster import ClusterMetadata
 from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
-from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicConfig, TopicError
-from engine.topics.partitioner import RoundRobin, assign_partitions
+from engine.topics.base import HEADER_TYPE, TopicConfig, TopicError
+from engine.topics.kafka_client import (
+    EARLIEST,
+    GROUP_COORDINATOR,
+    LoopThread,
+    MetadataUnavailableError,
+    describe,
+    raise_for,
+    retry,
+)
+from engine.topics.kafka_topic import KafkaTopic
 
 T = TypeVar("T")
-
-_GROUP_COORDINATOR = 0  # FindCoordinator key type for consumer groups
-_LATEST = -1  # ListOffsets timestamp meaning "the next offset to be written"
-_EARLIEST = -2
-# Retriable broker answers while a topic, leader or group coordinator is still being set up.
-_TRANSIENT = (
-    errors.NotLeaderForPartitionError,
-    errors.UnknownTopicOrPartitionError,
-    errors.LeaderNotAvailableError,
-    errors.CoordinatorLoadInProgressError,
-    errors.CoordinatorNotAvailableError,
-    errors.NotCoordinatorError,
-    errors.KafkaConnectionError,
-    errors.NodeNotReadyError,
-    errors.RequestTimedOutError,
-)
-
-
-class _LoopThread:
-    """An asyncio event loop on a daemon thread, driven from synchronous callers."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coro`` on the loop and wait for its result (at most ``timeout`` seconds)."""
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("KafkaStore called from its own event loop thread (would deadlock)")
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise TopicError(f"Kafka operation timed out after {timeout:.0f}s") from None
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        if not self._thread.is_alive():
-            self.loop.close()
-
-
-async def _retry(
-    op: Callable[[], Awaitable[T]], deadline: float, on_retry: Callable[[], Awaitable[Any]]
-) -> T:
-    """Run ``op``, retrying transient Kafka errors with exponential backoff until ``deadline``."""
-    delay = 0.05
-    while True:
-        try:
-            return await op()
-        except _TRANSIENT:
-            if time.monotonic() + delay > deadline:
-                raise
-        await asyncio.sleep(delay)  # backoff between attempts against a broker that is not ready
-        delay = min(delay * 2, 1.0)
-        await on_retry()
-
-
-def _raise_for(code: int, what: str) -> None:
-    if code:
-        error = errors.for_code(code)
-        raise error(what)
-
-
-# -- Arrow <-> Kafka record batches ----------------------------------------------------------
-
-
-@dataclass
-class _Rows:
-    """A produce batch normalised and sorted by partition (stable: input order per partition)."""
-
-    partition: pa.Array
-    timestamp: pa.Array
-    key: pa.Array
-    value: pa.Array
-    headers: pa.Array
-
-
-def _column(batch: pa.RecordBatch, name: str) -> pa.Array | None:
-    index = batch.schema.get_field_index(name)
-    return None if index < 0 else batch.column(index)
-
-
-def _binary(col: pa.Array | None, n: int) -> pa.Array:
-    if col is None:
-        return pa.nulls(n, pa.binary())
-    return col if col.type == pa.binary() else col.cast(pa.binary())
-
-
-def _timestamps(col: pa.Array | None, n: int) -> pa.Array:
-    now = pa.scalar(time.time_ns() // 1_000_000, pa.int64())
-    if col is None:
-        return pa.repeat(now, n)
-    if pa.types.is_timestamp(col.type):
-        col = col.cast(pa.timestamp("ms")).view(pa.int64())
-    col = col.cast(pa.int64())
-    return col.fill_null(now) if col.null_count else col
-
-
-def _partitions(col: pa.Array | None, key: pa.Array, count: int, rr: RoundRobin, topic: str) -> pa.Array:
-    """Explicit partitions where given (range-checked), Kafka's partitioner elsewhere."""
-    if col is None or col.null_count == len(col):
-        return assign_partitions(key, count, rr)
-    col = col.cast(pa.int32())
-    lo, hi = (v.as_py() for v in pc.min_max(col).values())
-    if lo < 0 or hi >= count:
-        bad = lo if lo < 0 else hi
-        raise TopicError(f"Partition {bad} out of range for topic '{topic}' ({count} partitions)")
-    if col.null_count == 0:
-        return col
-    missing = pc.is_null(col)
-    return pc.replace_with_mask(col, missing, assign_partitions(key.filter(missing), count, rr))
-
-
-def _headers(col: pa.Array | None, n: int) -> pa.Array:
-    """Headers as HEADER_TYPE; an empty list becomes null (Kafka cannot tell them apart)."""
-    if col is None or col.null_count == n:
-        return pa.nulls(n, HEADER_TYPE)
-    col = col.cast(HEADER_TYPE)
-    empty = pc.fill_null(pc.equal(pc.list_value_length(col), 0), False)
-    return pc.if_else(empty, pa.nulls(n, HEADER_TYPE), col)
-
-
-def _normalise(batch: pa.RecordBatch, count: int, rr: RoundRobin, topic: str) -> _Rows:
-    n = batch.num_rows
-    key = _binary(_column(batch, "key"), n)
-    headers = _column(batch, "headers")
-    cols = [
-        _partitions(_column(batch, "partition"), key, count, rr, topic),
-        _timestamps(_column(batch, "timestamp"), n),
-        key,
-        _binary(_column(batch, "value"), n),
-        _headers(headers, n),
-    ]
-    if count > 1:
-        order = pc.sort_indices(cols[0]).cast(pa.int64())  # stable sort keeps per-partition order
-        cols = [c.take(order) for c in cols]
-    return _Rows(*cols)
-
-
-def _build_batches(rows: _Rows, new_builder: Callable[[], Any]) -> dict[int, list[Any]]:
-    """Kafka record batches (aiokafka ``BatchBuilder``) per partition, filled in row order."""
-    parts = rows.partition.to_pylist()
-    keys, values, stamps = rows.key.to_pylist(), rows.value.to_pylist(), rows.timestamp.to_pylist()
-    headers: list[Any] = [None] * len(parts)
-    if rows.headers.null_count < len(rows.headers):
-        headers = [
-            None if h is None else [(e["key"], e["value"]) for e in h] for h in rows.headers.to_pylist()
-        ]
-    out: dict[int, list[Any]] = {}
-    current: int = -1
-    builder: Any = None
-    for p, k, v, ts, h in zip(parts, keys, values, stamps, headers, strict=True):
-        if p != current:
-            current, builder = p, new_builder()
-            out[p] = [builder]
-        if builder.append(timestamp=ts, key=k, value=v, headers=h) is None:  # batch full
-            builder = new_builder()
-            out[p].append(builder)
-            builder.append(timestamp=ts, key=k, value=v, headers=h)
-    return out
-
-
-def _sequence(start: int, count: int) -> pa.Array:
-    """int64 ``start, start+1, ...`` without a Python loop."""
-    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
-    return pc.add(pc.cumulative_sum(ones), pa.scalar(start - 1, pa.int64()))
-
-
-def _stored(rows: _Rows, builders: dict[int, list[Any]], bases: dict[int, list[int]]) -> pa.RecordBatch:
-    """The produced rows with the offsets Kafka assigned (each batch: base offset + index)."""
-    pieces = [
-        _sequence(base, builder.record_count())
-        for p in sorted(builders)
-        for builder, base in zip(builders[p], bases[p], strict=True)
-    ]
-    offsets = pa.concat_arrays(pieces)
-    cols = [rows.partition, offsets, rows.timestamp, rows.key, rows.value, rows.headers]
-    return pa.RecordBatch.from_arrays(cols, schema=RAW_SCHEMA)
-
-
-def _decode(data: bytes, partition: int, offset: int) -> tuple[pa.RecordBatch, int]:
-    """Fetched record batches as one RAW_SCHEMA batch (records before ``offset`` dropped), and
-    the offset after the last batch seen (past control batches and compaction gaps).
-
-    aiokafka's C ``DefaultRecordBatch`` parses (and decompresses) each Kafka batch; we only pull
-    the fields into flat lists. Header lists are kept only for records that have headers: holding
-    one list object per record makes the cyclic GC rescan them and costs ~20% of the decode.
-    Control batches (transaction markers) are skipped.
-    """
-    offs: list[int] = []
-    stamps: list[int] = []
-    keys: list[bytes | None] = []
-    values: list[bytes | None] = []
-    headed: list[tuple[int, list[tuple[str, bytes | None]]]] = []  # (row, headers), sparse
-    add_o, add_t, add_k, add_v = offs.append, stamps.append, keys.append, values.append
-    records = MemoryRecords(data)
-    next_offset = offset
-    while records.has_next():
-        batch = records.next_batch()
-        if batch is None:
-            break
-        next_offset = max(next_offset, batch.next_offset)
-        if getattr(batch, "is_control_batch", False):
-            continue
-        partial = batch.base_offset < offset  # only the first batch may start before ``offset``
-        for r in batch:
-            if partial and r.offset < offset:
-                continue
-            add_o(r.offset)
-            add_t(r.timestamp)
-            add_k(r.key)
-            add_v(r.value)
-            if r.headers:
-                headed.append((len(offs) - 1, r.headers))
-    return _columns(partition, offs, stamps, keys, values, headed), next_offset
-
-
-def _columns(
-    partition: int,
-    offs: list[int],
-    stamps: list[int],
-    keys: list[bytes | None],
-    values: list[bytes | None],
-    headed: list[tuple[int, list[tuple[str, bytes | None]]]],
-) -> pa.RecordBatch:
-    n = len(offs)
-    header_col = pa.nulls(n, HEADER_TYPE)
-    if headed:
-        rows: list[list[dict[str, Any]] | None] = [None] * n
-        for row, pairs in headed:
-            rows[row] = [{"key": k, "value": v} for k, v in pairs]
-        header_col = pa.array(rows, HEADER_TYPE)
-    cols = [
-        pa.repeat(pa.scalar(partition, pa.int32()), n),
-        pa.array(offs, pa.int64()),
-        pa.array(stamps, pa.int64()),
-        pa.array(keys, pa.binary()),
-        pa.array(values, pa.binary()),
-        header_col,
-    ]
-    return pa.RecordBatch.from_arrays(cols, schema=RAW_SCHEMA)
-
-
-def _empty() -> pa.RecordBatch:
-    return pa.RecordBatch.from_pylist([], schema=RAW_SCHEMA)
-
-
-class KafkaTopic:
-    """One topic of a ``KafkaStore``; implements ``Topic``."""
-
-    def __init__(self, store: KafkaStore, name: str, partitions: int) -> None:
-        self._store = store
-        self._name = name
-        self._partitions = partitions
-        self._round_robin = RoundRobin()
-        self._buffers: dict[int, pa.RecordBatch] = {}  # decoded, not yet returned, per partition
-        self._prefetch: dict[int, tuple[int, concurrent.futures.Future[bytes]]] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def partitions(self) -> int:
-        return self._partitions
-
-    def produce(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Append records; return them as stored (grouped by partition, offsets filled in).
-
-        Missing timestamps become the current time; a null value is a tombstone. Records of one
-        partition are written in order; a failure may leave earlier Kafka batches written.
-        """
-        if batch.num_rows == 0:
-            return _empty()
-        rows = _normalise(batch, self._partitions, self._round_robin, self._name)
-        builders = _build_batches(rows, self._store._new_builder)
-        bases = self._store._run(self._store._send(self._name, builders))
-        return _stored(rows, builders, bases)
-
-    def fetch(self, partition: int, offset: int, max_records: int = 10_000) -> pa.RecordBatch:
-        """Records of ``partition`` from ``offset`` on (at most ``max_records``), RAW_SCHEMA."""
-        if not 0 <= partition < self._partitions:
-            raise TopicError(f"Partition {partition} out of range for topic '{self._name}'")
-        if max_records <= 0:
-            return _empty()
-        with self._lock:
-            batch = self._take_buffered(partition, offset, max_records)
-            if batch is None:
-                batch = self._fetch_remote(partition, offset, max_records)
-            if batch.num_rows:
-                self._start_prefetch(partition, int(batch.column(1)[-1].as_py()) + 1)
-            return batch
-
-    def _take_buffered(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch | None:
-        buffered = self._buffers.pop(partition, None)
-        if buffered is None or buffered.num_rows == 0:
-            return None
-        offsets = buffered.column(1)
-        if not offsets[0].as_py() <= offset <= offsets[-1].as_py():
-            return None
-        start = int(pc.sum(pc.less(offsets, offset)).as_py() or 0)  # offsets ascend; gaps allowed
-        return self._split(partition, buffered.slice(start), max_records)
-
-    def _split(self, partition: int, batch: pa.RecordBatch, max_records: int) -> pa.RecordBatch:
-        if batch.num_rows > max_records:
-            self._buffers[partition] = batch.slice(max_records)
-            return batch.slice(0, max_records)
-        return batch
-
-    def _fetch_remote(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch:
-        store = self._store
-        data = self._take_prefetched(partition, offset)
-        while True:
-            if not data:  # no read-ahead, or it found nothing: records may have arrived since
-                offset, data = store._run(store._fetch_bytes(self._name, partition, offset))
-            decoded, next_offset = _decode(data, partition, offset)
-            # Only control batches (transaction markers) or compacted-away records: skip past them.
-            if decoded.num_rows or next_offset <= offset:
-                return self._split(partition, decoded, max_records)
-            offset, data = next_offset, None
-
-    def _take_prefetched(self, partition: int, offset: int) -> bytes | None:
-        pending = self._prefetch.pop(partition, None)
-        if pending is None:
-            return None
-        if pending[0] != offset:
-            pending[1].cancel()
-            return None
-        try:
-            return pending[1].result(self._store.request_timeout)
-        except Exception:  # a failed read-ahead is simply redone in the foreground
-            return None
-
-    def _start_prefetch(self, partition: int, next_offset: int) -> None:
-        if partition in self._buffers or partition in self._prefetch:
-            return
-        store = self._store
-        coro = store._fetch_bytes(self._name, partition, next_offset, exact=True)
-        future = asyncio.run_coroutine_threadsafe(_second(coro), store._loop.loop)
-        self._prefetch[partition] = (next_offset, future)
-
-    def end_offsets(self) -> list[int]:
-        """The next offset to be written, per partition."""
-        found = self._store._run(self._store._list_offsets(self._name, self._partitions, _LATEST))
-        return [found[p] for p in range(self._partitions)]
-
-    def _drop(self) -> None:
-        with self._lock:
-            for _, future in self._prefetch.values():
-                future.cancel()
-            self._prefetch.clear()
-            self._buffers.clear()
-
-
-async def _second(coro: Awaitable[tuple[int, bytes]]) -> bytes:
-    return (await coro)[1]
 
 
 class KafkaStore:
@@ -419,7 +67,10 @@ class KafkaStore:
         client_id: client id the broker sees (logs, quotas).
         connect_timeout: how long to keep retrying (with backoff) when the broker is down at
             start; then ``TopicError`` says so.
-        request_timeout: bound on every synchronous call (and aiokafka's own request timeout).
+        request_timeout: timeout of one Kafka request (aiokafka's ``request_timeout_ms``).
+        retry_timeout: how long one call keeps retrying transient errors (broker restarting,
+            leader or coordinator moving) before ``TopicError``; a broker restart shorter than
+            this is invisible to callers.
         fetch_max_bytes: bytes asked for per partition fetch (a batch larger than this is still
             returned whole by the broker).
     """
@@ -430,16 +81,18 @@ class KafkaStore:
         *,
         client_id: str = "streamsql",
         connect_timeout: float = 30.0,
-        request_timeout: float = 60.0,
+        request_timeout: float = 30.0,
+        retry_timeout: float = 120.0,
         fetch_max_bytes: int = 4 * 1024 * 1024,
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.request_timeout = request_timeout
+        self.retry_timeout = retry_timeout
         self.fetch_max_bytes = fetch_max_bytes
         self._topics: dict[str, KafkaTopic] = {}
         self._lock = threading.Lock()
-        self._loop = _LoopThread(f"kafka-{client_id}")
+        self._loop = LoopThread(f"kafka-{client_id}")
         self._client: AIOKafkaClient
         self._admin: AIOKafkaAdminClient
         self._producer: AIOKafkaProducer
@@ -455,9 +108,11 @@ class KafkaStore:
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the loop thread; Kafka errors become ``TopicError``."""
         try:
-            return self._loop.run(coro, self.request_timeout)
+            return self._loop.run(coro, self.retry_timeout + self.request_timeout)
         except errors.KafkaError as exc:
-            raise TopicError(f"Kafka at {self.bootstrap}: {type(exc).__name__}: {exc}") from exc
+            raise TopicError(f"Kafka at {self.bootstrap}: {describe(exc)}") from exc
+        except (TimeoutError, OSError) as exc:
+            raise TopicError(f"Kafka at {self.bootstrap}: {describe(exc)}") from exc
 
     async def _connect(self, timeout: float) -> None:
         """Start the clients, retrying with exponential backoff while the broker is unreachable."""
@@ -468,12 +123,12 @@ class KafkaStore:
             try:
                 await self._start_clients()
                 return
-            except errors.KafkaError as exc:
+            except (TimeoutError, errors.KafkaError, OSError) as exc:
                 await self._close_clients()
                 if time.monotonic() + delay > deadline:
                     raise TopicError(
                         f"Kafka broker at {self.bootstrap} is not reachable: gave up after {attempts} "
-                        f"attempts in {timeout:.0f}s ({type(exc).__name__}: {exc})"
+                        f"attempts in {timeout:.0f}s ({describe(exc)})"
                     ) from exc
             await asyncio.sleep(delay)  # backoff before the next connection attempt
             delay = min(delay * 2, 2.0)
@@ -508,12 +163,20 @@ class KafkaStore:
         return self._producer.create_batch()
 
     def _deadline(self) -> float:
-        return time.monotonic() + self.request_timeout
+        return time.monotonic() + self.retry_timeout
 
     async def _metadata(self) -> ClusterMetadata:
         """Fresh metadata of every topic (one Metadata request); also kept for leader lookups."""
-        self._cluster = await self._client.fetch_all_metadata()
+        try:
+            self._cluster = await self._client.fetch_all_metadata()
+        except errors.KafkaConnectionError:
+            raise
+        except errors.KafkaError as exc:  # "Unable to get cluster metadata": no broker answered
+            raise MetadataUnavailableError(str(exc)) from exc
         return self._cluster
+
+    async def _metadata_retrying(self) -> ClusterMetadata:
+        return await retry(self._metadata, self._deadline(), self._refresh)
 
     async def _leader(self, topic: str, partition: int) -> int:
         """The partition's leader node; an unknown topic is an error, not something to wait for."""
@@ -535,7 +198,11 @@ class KafkaStore:
     # -- produce / fetch / offsets (called by KafkaTopic) -----------------------------------
 
     async def _send(self, topic: str, builders: dict[int, list[Any]]) -> dict[int, list[int]]:
-        """Submit every Kafka batch; per partition, the base offset of each, in order."""
+        """Submit every Kafka batch; per partition, the base offset of each, in order.
+
+        aiokafka's sender retries a batch across connection loss with the same producer id
+        and sequence number, so a broker restart neither loses nor duplicates it.
+        """
 
         async def one_partition(partition: int, batches: list[Any]) -> list[asyncio.Future[Any]]:
             # send_batch queues behind the partition's previous batch, keeping order.
@@ -562,14 +229,14 @@ class KafkaStore:
             response = await self._client.send(await self._leader(topic, partition), request)
             _, error_code, _, *rest = response.topics[0][1][0]
             if error_code == errors.OffsetOutOfRangeError.errno:
-                start = (await self._list_offsets(topic, partition + 1, _EARLIEST))[partition]
+                start = (await self._list_offsets(topic, partition + 1, EARLIEST))[partition]
                 if offset < start and not exact:
                     return await self._fetch_bytes(topic, partition, start)
                 return offset, b""
-            _raise_for(error_code, f"fetch {topic}-{partition}@{offset}")
+            raise_for(error_code, f"fetch {topic}-{partition}@{offset}")
             return offset, bytes(rest[-1] or b"")
 
-        return await _retry(attempt, self._deadline(), self._refresh)
+        return await retry(attempt, self._deadline(), self._refresh)
 
     async def _list_offsets(self, topic: str, partitions: int, which: int) -> dict[int, int]:
         async def attempt() -> dict[int, int]:
@@ -581,49 +248,60 @@ class KafkaStore:
                 response = await self._client.send(leader, OffsetRequest(-1, 0, [(topic, parts)]))
                 for _, rows in response.topics:
                     for p, code, *info in rows:
-                        _raise_for(code, f"list offsets {topic}-{p}")
+                        raise_for(code, f"list offsets {topic}-{p}")
                         found[p] = int(info[1] if response.API_VERSION else info[0][0])
             return found
 
-        return await _retry(attempt, self._deadline(), self._refresh)
+        return await retry(attempt, self._deadline(), self._refresh)
 
-    # -- TopicStore -------------------------------------------------------------------------
+    # -- topics -----------------------------------------------------------------------------
 
     def create_topic(self, config: TopicConfig) -> KafkaTopic:
         """Create a topic (or return the existing one, whose partition count wins)."""
-        if config.partitions < 1 or config.replicas < 1:
-            raise TopicError(f"Invalid partitions/replicas for topic '{config.name}'")
-        count = self._run(self._create(config))
-        return self._topic_object(config.name, count)
+        return self.create_topics([config])[0]
 
-    async def _create(self, config: TopicConfig) -> int:
-        extra = {"cleanup.policy": "compact"} if config.compacted else {}
-        new = NewTopic(config.name, config.partitions, config.replicas, topic_configs=extra)
-        response = await self._admin.create_topics([new])
-        for row in response.topic_errors:
-            if row[1] and row[1] != errors.TopicAlreadyExistsError.errno:
-                message = row[2] if len(row) > 2 and row[2] else errors.for_code(row[1]).__name__
-                raise TopicError(f"Cannot create topic '{config.name}': {message}")
-        return await self._wait_partitions(config.name, present=True)
+    def create_topics(self, configs: list[TopicConfig]) -> list[KafkaTopic]:
+        """Create several topics with one CreateTopics request (existing ones are kept)."""
+        for config in configs:
+            if config.partitions < 1 or config.replicas < 1:
+                raise TopicError(f"Invalid partitions/replicas for topic '{config.name}'")
+        counts = self._run(self._create(configs))
+        return [self._topic_object(c.name, n) for c, n in zip(configs, counts, strict=True)]
 
-    async def _wait_partitions(self, name: str, *, present: bool) -> int:
-        """Wait until metadata shows ``name`` with a leader per partition (or, not at all)."""
-        deadline, delay = self._deadline(), 0.02
+    async def _create(self, configs: list[TopicConfig]) -> list[int]:
+        new = [
+            NewTopic(
+                c.name, c.partitions, c.replicas,
+                topic_configs={"cleanup.policy": "compact"} if c.compacted else {},
+            )
+            for c in configs
+        ]
+
+        async def attempt() -> None:
+            try:
+                response = await self._admin.create_topics(new)
+            except AttributeError as exc:  # the admin client has no controller yet (restarting)
+                raise MetadataUnavailableError("no controller known") from exc
+            for row in response.topic_errors:
+                if row[1] and row[1] != errors.TopicAlreadyExistsError.errno:
+                    message = row[2] if len(row) > 2 and row[2] else errors.for_code(row[1]).__name__
+                    raise TopicError(f"Cannot create topic '{row[0]}': {message}")
+
+        await retry(attempt, self._deadline(), self._refresh)
+        return await self._wait_partitions([c.name for c in configs], present=True)
+
+    async def _wait_partitions(self, names: list[str], *, present: bool) -> list[int]:
+        """Wait until metadata shows every topic with a leader per partition (or, none of them)."""
+        deadline, delay = self._deadline(), 0.01
         while True:
-            cluster = await self._metadata()
-            parts = cluster.partitions_for_topic(name)
-            if not present and not parts:
-                return 0
-            if (
-                present
-                and parts
-                and all((cluster.leader_for_partition(TopicPartition(name, p)) or -1) >= 0 for p in parts)
-            ):
-                return len(parts)
+            cluster = await self._metadata_retrying()
+            counts = [_ready_partitions(cluster, name) for name in names]
+            if present and all(counts) or not present and not any(cluster.partitions_for_topic(n) for n in names):
+                return counts
             if time.monotonic() > deadline:
                 state = "appear" if present else "disappear"
                 raise TopicError(
-                    f"Topic '{name}' did not {state} in metadata within {self.request_timeout:.0f}s"
+                    f"Topics {names} did not {state} in metadata within {self.retry_timeout:.0f}s"
                 )
             await asyncio.sleep(delay)  # metadata propagation from the controller is asynchronous
             delay = min(delay * 2, 0.5)
@@ -638,7 +316,7 @@ class KafkaStore:
 
     def topic(self, name: str) -> KafkaTopic | None:
         """The topic called ``name`` (case-sensitive), or None."""
-        parts = self._run(self._metadata()).partitions_for_topic(name)
+        parts = self._run(self._metadata_retrying()).partitions_for_topic(name)
         if not parts:
             with self._lock:
                 self._topics.pop(name, None)
@@ -647,22 +325,41 @@ class KafkaStore:
 
     def list_topics(self) -> list[str]:
         """Names of all topics except Kafka's internal ones (``__consumer_offsets``...), sorted."""
-        return sorted(self._run(self._metadata()).topics(exclude_internal_topics=True))
+        return sorted(self._run(self._metadata_retrying()).topics(exclude_internal_topics=True))
 
     def delete_topic(self, name: str) -> None:
         """Delete a topic and its records; no error if absent. Returns once metadata agrees."""
-        self._run(self._delete(name))
+        self.delete_topics([name])
+
+    def delete_topics(self, names: list[str], *, wait: bool = True) -> None:
+        """Delete topics with one DeleteTopics request; absent ones are no error.
+
+        With ``wait=False`` it returns once the controller accepted the deletion, before the
+        brokers' metadata drops the topics (for cleanup of names nobody will reuse).
+        """
+        if not names:
+            return
+        self._run(self._delete(names, wait))
         with self._lock:
-            topic = self._topics.pop(name, None)
-        if topic is not None:
+            dropped = [t for n in names if (t := self._topics.pop(n, None)) is not None]
+        for topic in dropped:
             topic._drop()
 
-    async def _delete(self, name: str) -> None:
-        response = await self._admin.delete_topics([name])
-        for _, code, *_ in response.topic_error_codes:
-            if code and code != errors.UnknownTopicOrPartitionError.errno:
-                raise TopicError(f"Cannot delete topic '{name}': {errors.for_code(code).__name__}")
-        await self._wait_partitions(name, present=False)
+    async def _delete(self, names: list[str], wait: bool) -> None:
+        async def attempt() -> None:
+            try:
+                response = await self._admin.delete_topics(names)
+            except AttributeError as exc:  # the admin client has no controller yet (restarting)
+                raise MetadataUnavailableError("no controller known") from exc
+            for name, code, *_ in response.topic_error_codes:
+                if code and code != errors.UnknownTopicOrPartitionError.errno:
+                    raise TopicError(f"Cannot delete topic '{name}': {errors.for_code(code).__name__}")
+
+        await retry(attempt, self._deadline(), self._refresh)
+        if wait:
+            await self._wait_partitions(names, present=False)
+
+    # -- consumer groups --------------------------------------------------------------------
 
     def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         """Store committed offsets (next offset to read) for ``group``, keyed (topic, partition)."""
@@ -681,36 +378,40 @@ class KafkaStore:
             response = await self._coordinator_send(group, request)
             for topic, rows in response.topics:
                 for partition, code in rows:
-                    _raise_for(code, f"commit {group} {topic}-{partition}")
+                    raise_for(code, f"commit {group} {topic}-{partition}")
 
-        await _retry(attempt, self._deadline(), self._refresh)
+        await retry(attempt, self._deadline(), self._refresh)
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
         """Committed offsets of ``group`` for ``topic``: partition -> next offset to read."""
         return self._run(self._committed(group, topic))
 
     async def _committed(self, group: str, topic: str) -> dict[int, int]:
-        parts = (await self._metadata()).partitions_for_topic(topic)
+        parts = (await self._metadata_retrying()).partitions_for_topic(topic)
         if not parts:
             return {}
         request = OffsetFetchRequest(group, [(topic, sorted(parts))])
 
         async def attempt() -> dict[int, int]:
             response = await self._coordinator_send(group, request)
-            _raise_for(getattr(response, "error_code", 0), f"offsets of group {group}")
+            raise_for(getattr(response, "error_code", 0), f"offsets of group {group}")
             found: dict[int, int] = {}
             for _, rows in response.topics:
                 for partition, offset, _, code in rows:
-                    _raise_for(code, f"offsets of group {group} {topic}-{partition}")
+                    raise_for(code, f"offsets of group {group} {topic}-{partition}")
                     if offset >= 0:
                         found[partition] = int(offset)
             return found
 
-        return await _retry(attempt, self._deadline(), self._refresh)
+        return await retry(attempt, self._deadline(), self._refresh)
 
     async def _coordinator_send(self, group: str, request: Any) -> Any:
-        node = await self._client.coordinator_lookup(_GROUP_COORDINATOR, group)
+        node = await self._client.coordinator_lookup(GROUP_COORDINATOR, group)
+        if node is None:  # no broker known right now (restarting)
+            raise errors.NodeNotReadyError(f"no coordinator for group {group}")
         return await self._client.send(node, request, group=ConnectionGroup.COORDINATION)
+
+    # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Flush pending produce requests, close the clients and stop the loop thread."""
@@ -729,6 +430,14 @@ class KafkaStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _ready_partitions(cluster: ClusterMetadata, name: str) -> int:
+    """Partition count of ``name`` if every partition has a leader, else 0."""
+    parts = cluster.partitions_for_topic(name)
+    if not parts or any((cluster.leader_for_partition(TopicPartition(name, p)) or -1) < 0 for p in parts):
+        return 0
+    return len(parts)
 
 
 __all__ = ["HEADER_TYPE", "KafkaStore", "KafkaTopic"]

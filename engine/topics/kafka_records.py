@@ -21,6 +21,7 @@ from aiokafka.record.memory_records import MemoryRecords
 from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicError
 from engine.topics.partitioner import RoundRobin, assign_partitions
 
+
 @dataclass
 class Rows:
     """A produce batch normalised and sorted by partition (stable: input order per partition)."""
@@ -78,6 +79,7 @@ def _headers(col: pa.Array | None, n: int) -> pa.Array:
 
 
 def normalise(batch: pa.RecordBatch, count: int, rr: RoundRobin, topic: str) -> Rows:
+    """A produce batch's columns in Kafka's terms, stably sorted by partition."""
     n = batch.num_rows
     key = _binary(_column(batch, "key"), n)
     headers = _column(batch, "headers")
