@@ -96,15 +96,15 @@ def _check_key(kind: str, columns: list[Column], window: WindowInfo | None, stmt
     if kind == "TABLE" and not keys:
         raise KsqlStatementError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
     if kind == "TABLE" and any(c.key for c in stmt.columns):
-        raise KsqlStatementError("Column `{}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
+        raise KsqlStatementError(f"Column `{next(c.name for c in stmt.columns if c.key)}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\n"
                                  "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
                                  "Streams have KEYs, which have no uniqueness or NON NULL constraints."
-                                 .format(next(c.name for c in stmt.columns if c.key)))
+                                 )
     if kind == "STREAM" and any(c.primary_key for c in stmt.columns):
-        raise KsqlStatementError("Column `{}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
+        raise KsqlStatementError(f"Column `{next(c.name for c in stmt.columns if c.primary_key)}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\n"
                                  "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
                                  "Streams have KEYs, which have no uniqueness or NON NULL constraints."
-                                 .format(next(c.name for c in stmt.columns if c.primary_key)))
+                                 )
     if window is not None and not keys:
         raise KsqlStatementError("Windowed sources require a key column.")
 

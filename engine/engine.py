@@ -14,8 +14,8 @@ from typing import Any
 
 import parser as sqlparser
 from engine.catalog import Catalog
-from engine.errors import KsqlError, KsqlStatementError
 from engine.duck import EngineDatabase
+from engine.errors import KsqlError, KsqlStatementError
 from engine.expressions import ExpressionError
 from engine.handlers import admin, queries, sources, values
 from engine.results import RowsResult, StatementResult

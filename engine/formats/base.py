@@ -109,7 +109,8 @@ def key_schema_error(format_name: str, columns: list[Column], reason: str) -> Fo
 
 def empty_columns_table(rows: int) -> pa.Table:
     """A table with ``rows`` rows and no columns (Arrow needs a struct array to say so)."""
-    batch = pa.RecordBatch.from_struct_array(pa.nulls(rows, pa.struct([])).fill_null({}))
+    # A field-less struct array built from buffers: filling a null struct array costs ~30 ms/50k.
+    batch = pa.RecordBatch.from_struct_array(pa.StructArray.from_buffers(pa.struct([]), rows, [None]))
     return pa.Table.from_batches([batch])
 
 

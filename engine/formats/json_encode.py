@@ -64,6 +64,9 @@ def _doubles(col: pa.Array) -> pa.Array:
 def quote_strings(col: pa.Array) -> pa.Array:
     """JSON string literals for a string array (vectorised escaping)."""
     col = col.cast(pa.string())
+    # One scan decides: most text needs no escaping at all, so skip the two replace passes.
+    if not any_true(pc.match_substring_regex(col, '["\\\\\\x00-\\x1f]')):
+        return pc.binary_join_element_wise('"', col, '"', "")
     if any_true(pc.match_substring_regex(col, "[\\x00-\\x1f]")):
         return pa.array(
             [None if v is None else orjson.dumps(v).decode() for v in col.to_pylist()], pa.string()

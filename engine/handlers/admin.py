@@ -68,13 +68,13 @@ def show(engine: Engine, stmt: st.Show, text: str) -> StatementResult:
                  "queryType": "PERSISTENT"} for q in engine.catalog.queries.values()]
         return StatementResult(text, "queries", data=data)
     if what == "TOPICS":
-        data = []
+        topics: list[dict[str, Any]] = []
         for name in engine.store.list_topics():
             if not stmt.all_topics and name.startswith("_"):
                 continue
             topic = engine.store.topic(name)
-            data.append({"name": name, "replicaInfo": [1] * (topic.partitions if topic else 1)})
-        return StatementResult(text, "kafka_topics", data=data)
+            topics.append({"name": name, "replicaInfo": [1] * (topic.partitions if topic else 1)})
+        return StatementResult(text, "kafka_topics", data=topics)
     if what == "FUNCTIONS":
         data = [{"name": f.name, "type": f.kind.upper(), "category": f.category}
                 for f in sorted(all_functions(), key=lambda f: f.name)]

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from engine.catalog import Column, Source
 from engine.ddl import check_column_name, source_from_create
 from engine.errors import KsqlStatementError
-from engine.validation import check_formats
 from engine.results import StatementResult
 from engine.topics.base import TopicConfig
+from engine.validation import check_formats
 from parser import statements as st
 
 if TYPE_CHECKING:

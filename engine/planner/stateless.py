@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from engine.catalog import Column, Source
-from engine.operators.codec import NULL_VALUE
 from engine.errors import KsqlStatementError
-from engine.expressions import Compiled, ExpressionError, UnknownColumnError, compile_expression, format_expression
+from engine.expressions import (
+    Compiled,
+    ExpressionError,
+    UnknownColumnError,
+    compile_expression,
+    format_expression,
+)
+from engine.operators.codec import NULL_VALUE
 from engine.planner.projection import (
     NamedExpr,
     NameGenerator,
@@ -160,7 +166,7 @@ def plan_stateless(select: Select, source: Source, persistent: bool, sink_name: 
     check_unique(keys + values)
     compiled_keys = [(k.name, _compile(k.expr, scope)) for k in keys]
     compiled_values = [(v.name, _compile(v.expr, scope)) for v in values]
-    for name, c in compiled_keys + compiled_values:
+    for _, c in compiled_keys + compiled_values:
         if c.type.base == "NULL":
             raise KsqlStatementError("Can't infer a type of null. Please explicitly cast it to a required type, "
                                      "e.g. CAST(null AS VARCHAR).")
@@ -173,7 +179,7 @@ def plan_stateless(select: Select, source: Source, persistent: bool, sink_name: 
                           else Compiled(f'CASE WHEN "{NULL_VALUE}" THEN NULL ELSE {c.sql} END', c.type))
                          for n, c in compiled_keys]
     where = _compile(select.where, source_scope(source, alias), "WHERE") if select.where is not None else None
-    if where is not None and where.type.base != "BOOLEAN":
+    if where is not None and select.where is not None and where.type.base != "BOOLEAN":
         raise KsqlStatementError(f"Type error in WHERE expression: Should evaluate to boolean but is "
                                  f"{select.where.sql()} ({where.type.sql()}) instead.")
     sql = _build_sql(compiled_keys + compiled_values, where, rewrite)

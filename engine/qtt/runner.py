@@ -21,7 +21,7 @@ from engine.errors import KsqlError, KsqlStatementError
 from engine.qtt.checks import check_post, compare_outputs
 from engine.qtt.loader import TestCase
 from engine.qtt.records import encode_test_value, source_for_topic
-from engine.topics.base import RAW_SCHEMA, HEADER_TYPE, TopicConfig, TopicStore
+from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicConfig, TopicStore
 from parser import ParseError
 
 PARSE_FAILED = "io.confluent.ksql.parser.exception.ParseFailedException"

@@ -29,6 +29,7 @@ refused while the broker restarts, leader or coordinator not available) with bac
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections.abc import Coroutine
@@ -39,6 +40,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient, ConnectionGroup
 from aiokafka.cluster import ClusterMetadata
+from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
@@ -57,6 +59,10 @@ from engine.topics.kafka_client import (
 from engine.topics.kafka_topic import KafkaTopic
 
 T = TypeVar("T")
+
+# DeleteGroups answers meaning "nothing to delete": GROUP_ID_NOT_FOUND, and NON_EMPTY_GROUP
+# (another client has joined the group: its offsets are not ours to drop).
+_GONE_GROUP_CODES = (69, 68)
 
 
 class KafkaStore:
@@ -356,8 +362,17 @@ class KafkaStore:
                     raise TopicError(f"Cannot delete topic '{name}': {errors.for_code(code).__name__}")
 
         await retry(attempt, self._deadline(), self._refresh)
+        self._forget_in_producer(set(names))
         if wait:
             await self._wait_partitions(names, present=False)
+
+    def _forget_in_producer(self, names: set[str]) -> None:
+        # The producer's client keeps refreshing metadata of every topic it ever wrote to (and
+        # logs an error per deleted one); drop deleted topics from that set (aiokafka internals).
+        client = self._producer.client
+        tracked = getattr(client, "_topics", None)
+        if tracked and tracked & names:
+            client.set_topics(sorted(tracked - names))
 
     # -- consumer groups --------------------------------------------------------------------
 
@@ -404,6 +419,29 @@ class KafkaStore:
             return found
 
         return await retry(attempt, self._deadline(), self._refresh)
+
+    def delete_groups(self, groups: list[str]) -> None:
+        """Delete consumer groups and their committed offsets; unknown groups are no error."""
+        if groups:
+            self._run(self._delete_groups(groups))
+
+    async def _delete_groups(self, groups: list[str]) -> None:
+        async def coordinator(group: str) -> int:
+            return int(await self._client.coordinator_lookup(GROUP_COORDINATOR, group))
+
+        async def delete(node: int, names: list[str]) -> None:
+            request = DeleteGroupsRequest(names)
+            response = await self._client.send(node, request, group=ConnectionGroup.COORDINATION)
+            for group, code in response.results:
+                if code and code not in _GONE_GROUP_CODES:
+                    raise TopicError(f"Cannot delete group '{group}': {errors.for_code(code).__name__}")
+
+        by_node: dict[int, list[str]] = {}
+        for group in groups:
+            node = await retry(functools.partial(coordinator, group), self._deadline(), self._refresh)
+            by_node.setdefault(node, []).append(group)
+        for node, names in by_node.items():
+            await retry(functools.partial(delete, node, names), self._deadline(), self._refresh)
 
     async def _coordinator_send(self, group: str, request: Any) -> Any:
         node = await self._client.coordinator_lookup(GROUP_COORDINATOR, group)
