@@ -29,6 +29,7 @@ refused while the broker restarts, leader or coordinator not available) with bac
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 import time
@@ -53,6 +54,7 @@ from engine.topics.kafka_client import (
     LoopThread,
     MetadataUnavailableError,
     describe,
+    log,
     raise_for,
     retry,
 )
@@ -103,6 +105,7 @@ class KafkaStore:
         self._admin: AIOKafkaAdminClient
         self._producer: AIOKafkaProducer
         self._cluster: ClusterMetadata | None = None  # for leader lookups; refreshed on errors
+        self._background: set[concurrent.futures.Future[None]] = set()
         try:
             self._loop.run(self._connect(connect_timeout), connect_timeout + request_timeout)
         except BaseException:
@@ -298,7 +301,7 @@ class KafkaStore:
 
     async def _wait_partitions(self, names: list[str], *, present: bool) -> list[int]:
         """Wait until metadata shows every topic with a leader per partition (or, none of them)."""
-        deadline, delay = self._deadline(), 0.01
+        deadline, delay = self._deadline(), 0.002
         while True:
             cluster = await self._metadata_retrying()
             counts = [_ready_partitions(cluster, name) for name in names]
@@ -337,15 +340,48 @@ class KafkaStore:
         """Delete a topic and its records; no error if absent. Returns once metadata agrees."""
         self.delete_topics([name])
 
-    def delete_topics(self, names: list[str], *, wait: bool = True) -> None:
+    def delete_topics(self, names: list[str]) -> None:
         """Delete topics with one DeleteTopics request; absent ones are no error.
 
-        With ``wait=False`` it returns once the controller accepted the deletion, before the
-        brokers' metadata drops the topics (for cleanup of names nobody will reuse).
+        Returns once the brokers' metadata no longer shows them.
         """
-        if not names:
-            return
-        self._run(self._delete(names, wait))
+        if names:
+            self._drop_topic_objects(names)
+            self._run(self._delete(names, wait=True))
+
+    def delete_in_background(self, topics: list[str], groups: list[str]) -> None:
+        """Start deleting ``topics`` and consumer ``groups`` without waiting for it.
+
+        For cleanup of names nobody reuses (a finished test case's namespace): the next caller
+        does not wait for the controller. ``close`` (or ``wait_background``) waits for it;
+        failures are logged, not raised.
+        """
+        self._drop_topic_objects(topics)
+
+        async def cleanup() -> None:
+            if topics:
+                await self._delete(topics, wait=False)
+            if groups:
+                await self._delete_groups(groups)
+
+        future = self._loop.submit(cleanup())
+        with self._lock:
+            self._background.add(future)
+        future.add_done_callback(self._background_done)
+
+    def _background_done(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._background.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("Background deletion failed: %s", describe(future.exception() or Exception()))
+
+    def wait_background(self, timeout: float | None = None) -> None:
+        """Wait for the background deletions started so far."""
+        with self._lock:
+            pending = list(self._background)
+        concurrent.futures.wait(pending, timeout=timeout if timeout is not None else self.retry_timeout)
+
+    def _drop_topic_objects(self, names: list[str]) -> None:
         with self._lock:
             dropped = [t for n in names if (t := self._topics.pop(n, None)) is not None]
         for topic in dropped:
@@ -452,7 +488,9 @@ class KafkaStore:
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush pending produce requests, close the clients and stop the loop thread."""
+        """Finish background deletions, close the clients (flushing produce requests) and stop
+        the loop thread."""
+        self.wait_background()
         with self._lock:
             topics = list(self._topics.values())
             self._topics.clear()

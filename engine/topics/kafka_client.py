@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -21,6 +22,14 @@ import aiokafka.errors as errors
 from engine.topics.base import TopicError
 
 T = TypeVar("T")
+
+log = logging.getLogger("streamsql.kafka")
+# aiokafka logs every failed connection attempt at ERROR; with no logging configured Python's
+# last-resort handler would print them all while we retry. Our own warning says it once.
+logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+
+# A retry sequence that lasts longer than this is reported once (a broker restart, not a blip).
+REPORT_AFTER = 1.0
 
 GROUP_COORDINATOR = 0  # FindCoordinator key type for consumer groups
 LATEST = -1  # ListOffsets timestamp meaning "the next offset to be written"
@@ -91,13 +100,21 @@ async def retry(
 
     ``on_retry`` runs before each new attempt (e.g. to forget cached leaders).
     """
-    delay = 0.05
+    delay, began, reported = 0.05, time.monotonic(), False
     while True:
         try:
-            return await op()
-        except TRANSIENT:
-            if time.monotonic() + delay > deadline:
+            result = await op()
+        except TRANSIENT as exc:
+            now = time.monotonic()
+            if now + delay > deadline:
                 raise
+            if not reported and now - began > REPORT_AFTER:
+                reported = True
+                log.warning("Kafka unavailable (%s); retrying for up to %.0fs", describe(exc), deadline - now)
+        else:
+            if reported:
+                log.warning("Kafka available again after %.1fs", time.monotonic() - began)
+            return result
         await asyncio.sleep(delay)  # backoff between attempts against a broker that is not ready
         delay = min(delay * 2, 1.0)
         await on_retry()
@@ -112,5 +129,7 @@ def raise_for(code: int, what: str) -> None:
 
 def describe(exc: BaseException) -> str:
     """``Type: message`` of an exception, for error messages."""
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name, text = type(exc).__name__, str(exc)
+    if not text or text == name:
+        return name
+    return text if text.startswith(name) else f"{name}: {text}"

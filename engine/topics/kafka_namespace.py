@@ -5,9 +5,9 @@ stored on the broker as ``prefix + name`` while the engine above it sees only th
 Conformance runs use one per test case: every ksqlDB test reuses names like ``test_topic``,
 ``OUTPUT`` and ``default_ksql_processing_log``, and the queries' consumer groups are named after
 the query id (``..._query_CSAS_OUTPUT_0``), so without a prefix one case would read the previous
-case's records and committed offsets. ``close()`` deletes the namespace's topics and groups in one
-request each (without waiting for the deletion to propagate, since nobody reuses the prefix) and
-leaves the shared ``KafkaStore`` open.
+case's records and committed offsets. ``close()`` starts deleting the namespace's topics and
+groups in the background (one request each; nobody reuses the prefix, so nothing waits for it)
+and leaves the shared ``KafkaStore`` open.
 """
 
 from __future__ import annotations
@@ -64,13 +64,20 @@ class NamespacedStore:
         prefix: prepended to topic and group names on the broker; it should be unique to this
             namespace and use only Kafka's topic characters (``[a-zA-Z0-9._-]``).
         cleanup: delete the namespace's topics and consumer groups on ``close``.
+        compaction: honour ``TopicConfig.compacted``. Conformance runs turn it off: ksqlDB's
+            test driver has no broker, so its inputs include records without a key for tables,
+            which a compacted Kafka topic rejects (and nothing is compacted within a test anyway).
     """
 
-    def __init__(self, store: KafkaStore, prefix: str, *, cleanup: bool = True) -> None:
+    def __init__(
+        self, store: KafkaStore, prefix: str, *, cleanup: bool = True, compaction: bool = True
+    ) -> None:
         self.store = store
         self.prefix = prefix
         self.cleanup = cleanup
+        self.compaction = compaction
         self._groups: set[str] = set()
+        self._created: set[str] = set()  # real names of topics created through this view
         self._lock = threading.Lock()
         self._closed = False
 
@@ -86,8 +93,10 @@ class NamespacedStore:
     def create_topic(self, config: TopicConfig) -> NamespacedTopic:
         """Create ``prefix + name`` (or return the existing one, whose partition count wins)."""
         real = self._real(config.name)
+        with self._lock:
+            self._created.add(real)
         inner = self.store.create_topic(
-            TopicConfig(real, config.partitions, config.replicas, config.compacted)
+            TopicConfig(real, config.partitions, config.replicas, config.compacted and self.compaction)
         )
         return self._wrap(inner, config.name)
 
@@ -118,14 +127,13 @@ class NamespacedStore:
         return self.store.committed(self.prefix + group, self._real(topic))
 
     def close(self) -> None:
-        """Delete this namespace's topics and groups (if ``cleanup``); the shared store stays open."""
+        """Start deleting this namespace's topics and groups (if ``cleanup``) in the background;
+        the shared store stays open."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             groups = sorted(self._groups)
-        if not self.cleanup:
-            return
-        topics = [t for t in self.store.list_topics() if t.startswith(self.prefix)]
-        self.store.delete_topics(topics, wait=False)
-        self.store.delete_groups(groups)
+            topics = sorted(self._created)
+        if self.cleanup:
+            self.store.delete_in_background(topics, groups)

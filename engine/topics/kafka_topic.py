@@ -49,7 +49,14 @@ class KafkaTopic:
             return empty_batch()
         rows = normalise(batch, self._partitions, self._round_robin, self._name)
         builders = build_batches(rows, self._store._new_builder)
-        bases = self._store._run(self._store._send(self._name, builders))
+        try:
+            bases = self._store._run(self._store._send(self._name, builders))
+        except TopicError as exc:
+            if rows.key.null_count:  # the broker's answer for this case is a bare UnknownError
+                raise TopicError(
+                    f"{exc} (producing to '{self._name}'; a compacted topic rejects records without a key)"
+                ) from exc
+            raise
         return stored_batch(rows, builders, bases)
 
     def fetch(self, partition: int, offset: int, max_records: int = 10_000) -> pa.RecordBatch:
