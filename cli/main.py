@@ -1,11 +1,11 @@
-"""The `streamsql` command: subcommands test, run, query, demo (shell and server arrive later)."""
+"""The `streamsql` command: shell, run, server, query, datagen, test."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from cli import runcmd, testcmd
+from cli import runcmd, servercmd, shell, testcmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     testcmd.add_parser(sub)
     runcmd.add_parser(sub)
+    servercmd.add_parser(sub)
+    shell.add_parser(sub)
     return parser
 
 
