@@ -33,11 +33,12 @@ def literal(value: Any, type_: SqlType | None) -> str:
         if base == "MAP" and type_ is not None:
             key_t, val_t = type_.items
             return "MAP(" + ", ".join(f"{literal(k, key_t)} := {literal(v, val_t)}" for k, v in value.items()) + ")"
-        fields = dict(type_.fields) if type_ is not None else {}
-        by_upper = {n.upper(): n for n in fields}
+        fields: dict[str, SqlType] = dict(type_.fields) if type_ is not None else {}
+        by_upper: dict[str, str] = {n.upper(): n for n in fields}
         parts = []
         for k, v in value.items():
-            name: str = k if k in fields else by_upper.get(k.upper(), k)
+            key = str(k)
+            name = key if key in fields else by_upper.get(key.upper(), key)
             parts.append(f"`{name}` := {literal(v, fields.get(name))}")
         return "STRUCT(" + ", ".join(parts) + ")"
     return _string(json.dumps(value, default=str))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import runcmd, servercmd, shell, testcmd
+from cli import datagencmd, querycmd, runcmd, servercmd, shell, testcmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     runcmd.add_parser(sub)
     servercmd.add_parser(sub)
     shell.add_parser(sub)
+    querycmd.add_parser(sub)
+    datagencmd.add_parser(sub)
     return parser
 
 

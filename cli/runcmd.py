@@ -1,19 +1,27 @@
-"""`streamsql run FILE.sql`: validate a file of statements, run it, keep its queries running."""
+"""`streamsql run FILE.sql`: validate a file of statements, run it, keep its queries running.
+
+``--listen HOST:PORT`` serves the HTTP API (see ``cli.server``) on the same engine, so
+`streamsql query --server` and `streamsql shell --server` can read the running state. On a
+terminal, per-query progress (records in/out, rate, lag) redraws in place; otherwise it is logged.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import parser as sqlparser
+from cli.errors import CliError
+from cli.options import add_store_args, open_engine
+from cli.progress import Progress
 from cli.render import render_error, render_result
+from cli.server import StreamsqlServer, start_server
+from cli.servercmd import wait_for_signal
 from engine.engine import Engine
 from engine.errors import KsqlError
-from engine.topics.factory import kafka_from_env, open_store
+from engine.results import RowsResult, StatementResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,10 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the statements of a .sql file as persistent queries")
     p.add_argument("file", help="the .sql file")
     p.add_argument("--define", action="append", default=[], metavar="K=V", help="a variable for ${K}")
-    p.add_argument("--data-dir", default=".streamsql", help="embedded log, catalog and state directory")
-    p.add_argument("--kafka", help="Kafka bootstrap HOST:PORT (default: $STREAMSQL_KAFKA, else the embedded log)")
+    add_store_args(p)
     p.add_argument("--until-idle", action="store_true",
                    help="exit once every query has processed all available input (for scripts and demos)")
+    p.add_argument("--listen", metavar="HOST:PORT",
+                   help="also serve the HTTP API (ksqlDB's REST API) on this address")
+    p.add_argument("--auth", help="require HTTP basic auth USER:PASSWORD on --listen")
+    p.add_argument("--progress", choices=["on", "off"], default="on",
+                   help="per-query progress: redrawn on a terminal, logged every 10 s otherwise")
     p.set_defaults(func=run)
 
 
@@ -44,6 +56,9 @@ def validate_file(path: Path, variables: dict[str, str]) -> list[sqlparser.Parse
     except sqlparser.ParseError as err:
         print(f"{path}:{err.line}:{err.column}: {render_error(err)}", file=sys.stderr)
         return None
+    except OSError as err:
+        print(f"{path}: {err.strerror}", file=sys.stderr)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
     parsed = validate_file(path, variables)
     if parsed is None:
         return 2
-    engine = Engine(open_store(kafka_from_env(args.kafka), args.data_dir), data_dir=args.data_dir)
+    try:
+        engine = open_engine(args.data_dir, args.kafka)
+    except CliError as err:
+        print(err.message, file=sys.stderr)
+        return 1
     engine.variables.update(variables)
     try:
         for p in parsed:
@@ -62,28 +81,46 @@ def run(args: argparse.Namespace) -> int:
             except KsqlError as err:
                 print(f"{path}:{p.line}:{p.column}: {err.message}", file=sys.stderr)
                 return 1
-            print(render_result(result))
+            print(_summary(result))
         if args.until_idle:
             n = engine.run_until_idle()
             print(f"Processed {n} records; {engine.processing_log.count} processing-log entries.")
             return 0
-        return _serve(engine)
+        return _serve(engine, args)
     finally:
         engine.close()
 
 
-def _serve(engine: Engine) -> int:
-    """Run until SIGINT/SIGTERM, then stop after the current batch commits."""
-    done = threading.Event()
+def _summary(result: StatementResult | RowsResult) -> str:
+    """A statement's outcome in one line where it has one (Stream created, Created query ...)."""
+    if isinstance(result, StatementResult) and result.entity == "currentStatus":
+        return result.message
+    return render_result(result)
 
-    def stop(signum: int, frame: object) -> None:
-        done.set()
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+def _serve(engine: Engine, args: argparse.Namespace) -> int:
+    """Run until SIGINT/SIGTERM (serving HTTP if asked), then stop after the current batch commits."""
+    server: StreamsqlServer | None = None
     engine.start()
-    print(f"Running {len(engine.running)} persistent queries (pid {os.getpid()}); Ctrl-C to stop.", flush=True)
-    done.wait()
-    engine.stop()
+    if args.listen:
+        try:
+            server = start_server(engine, args.listen, args.auth)
+        except OSError as err:
+            print(f"Cannot listen on {args.listen}: {err}", file=sys.stderr)
+            return 1
+    listening = f"; HTTP API on {server.url}" if server else ""
+    print(f"Running {len(engine.running)} persistent queries (pid {os.getpid()}){listening}; Ctrl-C to stop.",
+          flush=True)
+    progress = Progress(engine) if args.progress != "off" else None
+    if progress is not None:
+        progress.start()
+    try:
+        wait_for_signal()
+    finally:
+        if progress is not None:
+            progress.stop()
+        if server is not None:
+            server.shutdown_all()
+        engine.stop()
     print("Stopped; offsets committed.", flush=True)
     return 0
