@@ -52,7 +52,9 @@ class KsqlCompleter(Completer):
         prefix = typed.group() if typed else ""
         before = statement[: len(statement) - len(prefix)]
         words = [w.upper() for w in _WORDS.findall(before)]
-        for text, meta in self._candidates(words, before, statement):
+        # Sources named anywhere in the statement count, also after the cursor (SELECT | FROM t).
+        whole = statement + document.text_after_cursor.split(";", 1)[0]
+        for text, meta in self._candidates(words, before, whole):
             if text.upper().startswith(prefix.strip("`").upper()) and text.upper() != prefix.upper():
                 shown = _cased(text, prefix) if meta in ("keyword", "command") else text
                 yield Completion(shown, start_position=-len(prefix), display_meta=meta)
@@ -72,7 +74,7 @@ class KsqlCompleter(Completer):
         if last == "FUNCTION":
             return [(f, "function") for f in self.functions]
         if last in SOURCE_CONTEXT:
-            return sources + [(w, "keyword") for w in sorted(KEYWORDS)]
+            return sources
         if last == "CREATE":
             return [(w, "keyword") for w in ("STREAM", "TABLE", "OR REPLACE", "SOURCE", "TYPE")]
         if last in ("TERMINATE", "PAUSE", "RESUME", "EXPLAIN"):

@@ -22,8 +22,21 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with Arrow's MAP rendering (a list of key/value tuples) turned into a dict, as
+    ksqlDB writes maps as JSON objects."""
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): plain(v) for k, v in value}
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def dumps(value: Any, indent: int | None = None) -> str:
     """Compact (or indented) JSON text of ``value``."""
+    value = plain(value)
     if indent is None:
         return json.dumps(value, default=_default, separators=(",", ":"))
     return json.dumps(value, default=_default, indent=indent)

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import parser as sqlparser
 from cli.entities import Result, to_entity
 from cli.errors import CliError, RemoteError
+from cli.jsonout import dumps
 from engine.errors import KsqlError
 from engine.results import RowsResult, StatementResult
 
@@ -56,7 +57,7 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value, default=str)
+        return dumps(value)
     return str(value)
 
 
@@ -157,8 +158,8 @@ def render_json(result: Result) -> str:
     if isinstance(result, RowsResult):
         header = {"queryId": result.query_id, "columnNames": [n for n, _ in result.columns],
                   "columnTypes": [t.sql() for _, t in result.columns]}
-        return json.dumps([header, *result.rows], indent=2, default=str)
-    return json.dumps(to_entity(result), indent=2, default=str)
+        return dumps([header, *result.rows], indent=2)
+    return dumps(to_entity(result), indent=2)
 
 
 class LiveTable:
@@ -188,7 +189,7 @@ class LiveTable:
     def rows(self, rows: list[list[Any]]) -> None:
         """Append rows to the table."""
         for row in rows:
-            text = json.dumps(row, default=str) if self.as_json else self._line([cell(v) for v in row])
+            text = dumps(row) if self.as_json else self._line([cell(v) for v in row])
             self.out.write(text + "\n")
         self.count += len(rows)
         self.out.flush()

@@ -41,6 +41,13 @@ class Handler(BaseHTTPRequestHandler):
         if not self.server.quiet:
             super().log_message(format, *args)
 
+    _headers_sent = False
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Start a response (remembering it started, so errors after it are not answered twice)."""
+        self._headers_sent = True
+        super().send_response(code, message)
+
     def send_json(self, status: int, body: Any, content_type: str = KSQL_JSON) -> None:
         """A complete JSON response with Content-Length."""
         data = dumps(body).encode("utf-8")
@@ -130,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
+        self._headers_sent = False
         path = self.path.split("?", 1)[0].rstrip("/") or "/"
         handler = routes.get(path)
         if handler is None and path.startswith("/status/"):
@@ -144,6 +152,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_body(400, ent.error_body("generic_error", ent.BAD_REQUEST, str(err)))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as err:  # noqa: BLE001 - a bug must answer 500, not kill the connection
+            self.close_connection = True
+            if not self._headers_sent:
+                self.send_error_body(500, ent.error_body("generic_error", ent.SERVER_ERROR,
+                                                         f"{type(err).__name__}: {err}"))
 
     def _drain(self) -> None:
         for _ in self.body_lines():

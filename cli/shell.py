@@ -144,6 +144,8 @@ class Shell:
             self.run_statements(text)
         except KeyboardInterrupt:
             self.emit("Interrupted.", err=True)
+        except Exception as err:  # noqa: BLE001 - the shell reports a failure and stays
+            self.emit(f"Error: {render_error(err)}", err=True)
         return True
 
     def run_statements(self, text: str, source: str | None = None) -> bool:
