@@ -125,7 +125,7 @@ class KafkaStore:
 
     async def _connect(self, timeout: float) -> None:
         """Start the clients, retrying with exponential backoff while the broker is unreachable."""
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
         delay, attempts = 0.1, 0
         while True:
             attempts += 1
@@ -134,12 +134,19 @@ class KafkaStore:
                 return
             except (TimeoutError, errors.KafkaError, OSError) as exc:
                 await self._close_clients()
-                if time.monotonic() + delay > deadline:
+                elapsed = time.monotonic() - began
+                if elapsed >= timeout:
                     raise TopicError(
                         f"Kafka broker at {self.bootstrap} is not reachable: gave up after {attempts} "
-                        f"attempts in {timeout:.0f}s ({describe(exc)})"
+                        f"attempts in {elapsed:.1f}s ({describe(exc)})"
                     ) from exc
-            await asyncio.sleep(delay)  # backoff before the next connection attempt
+                if attempts == 1:
+                    log.warning(
+                        "Kafka broker at %s is not reachable yet (%s); retrying for up to %.0fs",
+                        self.bootstrap, describe(exc), timeout,
+                    )
+            # Backoff before the next attempt; the last one lands on the deadline.
+            await asyncio.sleep(min(delay, max(0.0, timeout - (time.monotonic() - began))))
             delay = min(delay * 2, 2.0)
 
     async def _start_clients(self) -> None:
