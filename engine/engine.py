@@ -17,7 +17,7 @@ from engine.catalog import Catalog
 from engine.duck import EngineDatabase
 from engine.errors import KsqlError, KsqlStatementError
 from engine.expressions import ExpressionError
-from engine.handlers import admin, queries, sources, values
+from engine.handlers import admin, queries, sources, transient, values
 from engine.results import RowsResult, StatementResult
 from engine.runtime.commands import CommandLog
 from engine.runtime.processing_log import ProcessingLog
@@ -72,7 +72,7 @@ class Engine:
             st.CreateAsSelect: queries.create_as_select,
             st.InsertInto: queries.insert_into,
             st.InsertValues: values.insert_values,
-            st.Query: queries.run_query,
+            st.Query: transient.run_query,
             st.Drop: sources.drop_source,
             st.CreateType: sources.create_type,
             st.DropType: sources.drop_type,
@@ -124,7 +124,7 @@ class Engine:
             raise KsqlStatementError("push_query expects exactly one SELECT statement", sql)
         with self.lock:
             try:
-                push = queries.start_push_query(self, parsed[0].statement, parsed[0].text)
+                push = transient.start_push_query(self, parsed[0].statement, parsed[0].text)
             except ExpressionError as err:
                 raise KsqlStatementError(str(err), sql) from err
         self._wake.set()

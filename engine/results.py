@@ -31,3 +31,8 @@ class RowsResult:
     columns: list[tuple[str, SqlType]]
     rows: list[list[Any]] = field(default_factory=list)
     query_id: str | None = None
+    key_names: set[str] = field(default_factory=set)  # columns shown as KEY (pull queries on tables)
+
+    def schema_text(self) -> str:
+        """ksqlDB's header schema, e.g. ```ID` BIGINT KEY, `NAME` STRING``."""
+        return ", ".join(f"`{n}` {t.sql()}{' KEY' if n in self.key_names else ''}" for n, t in self.columns)

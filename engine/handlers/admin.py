@@ -123,12 +123,11 @@ def explain(engine: Engine, stmt: st.Explain, text: str) -> StatementResult:
     select = getattr(inner, "select", None)
     if select is None:
         raise KsqlStatementError("EXPLAIN is only supported for queries and CREATE ... AS SELECT / INSERT INTO.")
-    from engine.handlers.queries import _single_source
-    from engine.planner.stateless import plan_stateless
-    source = _single_source(engine, select)
-    plan = plan_stateless(select, source, persistent=False)
+    from engine.handlers.queries import plan_select, single_source
+    source = single_source(engine, select)
+    plan = plan_select(select, source, persistent=False)
     text_plan = (f"> [ SINK ] | Schema: {', '.join(c.name + ' ' + c.type.sql() for c in plan.key_columns + plan.value_columns)}\n"
-                 f"\t> [ PROJECT/FILTER ] | SQL: {plan.sql}\n"
+                 f"\t> [ {type(plan).__name__} ] | {getattr(plan, 'sql', '')}\n"
                  f"\t\t> [ SOURCE ] | Topic: {source.topic} | Schema: {source.schema_text()}")
     return StatementResult(text, "queryDescription",
                            data={"statementText": inner.sql() if inner else text, "sources": [source.name],

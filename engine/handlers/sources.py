@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.catalog import Column, Source
+from engine.catalog import Column, QueryInfo, Source
 from engine.ddl import check_column_name, source_from_create
 from engine.errors import KsqlStatementError
+from engine.operators.materialize import TableMaterializer
 from engine.results import StatementResult
+from engine.runtime.query import RunningQuery
+from engine.runtime.reader import TopicReader
 from engine.topics.base import TopicConfig
 from engine.validation import check_formats
 from parser import statements as st
@@ -65,8 +68,27 @@ def create_source(engine: Engine, stmt: st.CreateSource, text: str) -> Statement
     check_formats(source)
     ensure_topic(engine, source, stmt.properties)
     engine.catalog.sources[source.name] = source
+    if source.kind == "TABLE":
+        _materialize(engine, source)
     engine.commands.append(stmt, text)
     return StatementResult(text, "currentStatus", f"{_kind_word(stmt.kind).title()} created")
+
+
+def materialize_id(name: str) -> str:
+    """The internal query that keeps a source table materialised for pull queries."""
+    return f"__MATERIALIZE_{name}"
+
+
+def _materialize(engine: Engine, source: Source) -> None:
+    topic = engine.store.topic(source.topic)
+    if topic is None:
+        return
+    query_id = materialize_id(source.name)
+    processor = TableMaterializer(engine, query_id, source)
+    reader = TopicReader(engine.store, topic, f"_streamsql-{query_id}")
+    reader.seek(processor.initial_positions(topic.name))
+    engine.running[query_id] = RunningQuery(QueryInfo(query_id, source.sql, None, [source.name]), [reader],
+                                            processor, None)
 
 
 def drop_source(engine: Engine, stmt: st.Drop, text: str) -> StatementResult:
@@ -90,6 +112,9 @@ def drop_source(engine: Engine, stmt: st.Drop, text: str) -> StatementResult:
             f"[{', '.join(q for q in users if engine.catalog.queries[q].sink == source.name)}].\n"
             f"You need to terminate them before dropping {source.name}.")
     del engine.catalog.sources[source.name]
+    internal = engine.running.pop(materialize_id(source.name), None)
+    if internal is not None:
+        internal.processor.drop_state()  # type: ignore[attr-defined]
     if stmt.delete_topic:
         engine.store.delete_topic(source.topic)
     engine.commands.append(stmt, text)

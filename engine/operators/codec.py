@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import types as t
-from engine.catalog import ROWOFFSET, ROWPARTITION, ROWTIME, Column, Source
+from engine.catalog import ROWOFFSET, ROWPARTITION, ROWTIME, WINDOWEND, WINDOWSTART, Column, Source
 from engine.duck import shared_instance
 from engine.expressions import Scope, compile_expression
 from engine.formats import get_format
@@ -42,7 +42,11 @@ class SourceDecoder:
     def decode(self, raw: pa.RecordBatch) -> tuple[pa.Table, list[ProcessingError]]:
         """Typed rows of the good records, and a processing error per bad one."""
         n = raw.num_rows
-        keys = self._key_fmt.decode(raw.column("key"), self._key_cols)
+        key_bytes = raw.column("key")
+        bounds: tuple[pa.Array, pa.Array] | None = None
+        if self.source.window is not None:
+            key_bytes, bounds = _split_windowed_keys(key_bytes, self.source.window.kind, self.source.window.size_ms)
+        keys = self._key_fmt.decode(key_bytes, self._key_cols)
         values = self._value_fmt.decode(raw.column("value"), self._value_cols)
         errors = self._errors(raw, keys.errors, "key") + self._errors(raw, values.errors, "value")
         ok = np.zeros(n, dtype=bool)
@@ -66,6 +70,9 @@ class SourceDecoder:
         arrays += [raw.column("timestamp").take(rows), raw.column("partition").take(rows),
                    raw.column("offset").take(rows), is_null]
         names += [ROWTIME, ROWPARTITION, ROWOFFSET, NULL_VALUE]
+        if bounds is not None:
+            arrays += [bounds[0].take(rows), bounds[1].take(rows)]
+            names += [WINDOWSTART, WINDOWEND]
         self.last_null_mask = is_null
         table = pa.Table.from_arrays(arrays, names=names)
         table, ts_errors = self._apply_timestamp(table, raw)
@@ -114,6 +121,26 @@ class SourceDecoder:
                                   p, o) for p, o in zip(table.filter(bad).column(ROWPARTITION).to_pylist(),
                                                         table.filter(bad).column(ROWOFFSET).to_pylist(), strict=True)]
         return table.filter(valid), errors
+
+
+def _from_be64(data: pa.Array) -> pa.Array:
+    """8 big-endian bytes per value -> int64 (nulls stay null)."""
+    fixed = pc.fill_null(data, pa.scalar(b"\x00" * 8, pa.binary())).cast(pa.binary(8))
+    flat = np.frombuffer(fixed.buffers()[1], dtype=">i8", count=len(fixed), offset=fixed.offset * 8)
+    return pa.array(flat.astype(np.int64), pa.int64(), mask=pc.is_null(data).to_numpy(zero_copy_only=False))
+
+
+def _split_windowed_keys(keys: pa.Array, kind: str, size_ms: int | None) -> tuple[pa.Array, tuple[pa.Array, pa.Array]]:
+    """Kafka Streams' windowed key bytes -> (inner key bytes, (window starts, window ends))."""
+    if kind == "SESSION":
+        inner = pc.binary_slice(keys, 0, -16)
+        ends = _from_be64(pc.binary_slice(keys, -16, -8))
+        starts = _from_be64(pc.binary_slice(keys, -8))
+    else:
+        inner = pc.binary_slice(keys, 0, -8)
+        starts = _from_be64(pc.binary_slice(keys, -8))
+        ends = pc.add(starts, size_ms or 0)
+    return inner, (starts, ends)
 
 
 def _positions(kept: pa.Array, rows: pa.Array, n: int) -> pa.Array:
@@ -168,8 +195,16 @@ class SinkEncoder:
         self._key_cols = _cols(sink.key_columns)
         self._value_cols = _cols(sink.value_columns)
 
+    def _conform(self, table: pa.Table) -> pa.Table:
+        for name, sql_type in self._key_cols + self._value_cols:
+            if name in table.column_names:
+                i = table.column_names.index(name)
+                table = table.set_column(i, name, _conform_column(table.column(i), t.to_arrow(sql_type)))
+        return table
+
     def encode(self, table: pa.Table, timestamps: pa.Array | pa.ChunkedArray,
-               null_values: pa.Array | None = None, null_keys: bool = True) -> pa.RecordBatch:
+               null_values: pa.Array | None = None, null_keys: bool = True,
+               window: tuple[pa.ChunkedArray, pa.ChunkedArray, str] | None = None) -> pa.RecordBatch:
         """A raw batch (partition chosen by key) of the rows of ``table``.
 
         With ``null_keys``, a key whose columns are all null is written as no key (a source
@@ -177,6 +212,7 @@ class SinkEncoder:
         even when all its columns are null, as ksqlDB does.
         """
         n = table.num_rows
+        table = self._conform(table)
         if null_values is None and NULL_VALUE in table.column_names:
             null_values = table.column(NULL_VALUE).combine_chunks()
         if self._key_cols:
@@ -184,6 +220,8 @@ class SinkEncoder:
             keys = self._key_fmt.encode(key_table, self._key_cols, _all_null(key_table) if null_keys else None)
         else:
             keys = pa.nulls(n, pa.binary())
+        if window is not None:
+            keys = _windowed_keys(_binary(keys), *window)
         values = self._value_fmt.encode(table.select([c for c, _ in self._value_cols]), self._value_cols,
                                         null_values)
         ts = timestamps.combine_chunks() if isinstance(timestamps, pa.ChunkedArray) else timestamps
@@ -191,6 +229,33 @@ class SinkEncoder:
             pa.nulls(n, pa.int32()), pa.array(np.zeros(n, dtype=np.int64)), pc.cast(ts, pa.int64()),
             _binary(keys), _binary(values), pa.nulls(n, RAW_SCHEMA.field("headers").type),
         ], schema=RAW_SCHEMA)
+
+
+def _conform_column(col: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
+    """DuckDB hands back TIMESTAMP/TIME in microseconds and its own widths: cast to the SQL type's
+    Arrow type, which is what the formats encode."""
+    if col.type == target:
+        return col
+    if pa.types.is_time(col.type) and pa.types.is_time(target):
+        micros = pc.cast(col, pa.time64("us")).cast(pa.int64())
+        return pc.cast(pc.divide(micros, 1000), pa.int32()).cast(target)
+    return pc.cast(col, target, safe=False)
+
+
+def _be64(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Each int64 as 8 big-endian bytes (Kafka Streams' window bound encoding)."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    raw = arr.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(">i8")
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(8), len(raw), [None, pa.py_buffer(raw.tobytes())])
+    return fixed.cast(pa.binary())
+
+
+def _windowed_keys(keys: pa.Array, starts: pa.ChunkedArray, ends: pa.ChunkedArray, kind: str) -> pa.Array:
+    """Kafka Streams' windowed key: key bytes + start, or key + end + start for sessions."""
+    empty = pa.scalar(b"", pa.binary())
+    base = pc.fill_null(keys, empty)
+    parts = [base, _be64(ends), _be64(starts)] if kind == "SESSION" else [base, _be64(starts)]
+    return pc.binary_join_element_wise(*parts, empty)
 
 
 def _all_null(table: pa.Table) -> pa.Array:

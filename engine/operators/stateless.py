@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from engine.catalog import Source
-from engine.operators.codec import SinkEncoder, SourceDecoder
+from engine.catalog import ROWTIME, Source
+from engine.operators.codec import NULL_VALUE, SinkEncoder, SourceDecoder
 from engine.operators.evaluate import BatchEvaluator
+from engine.operators.materialize import TableMaterializer
 from engine.planner.stateless import TS_COLUMN, StatelessPlan
 
 if TYPE_CHECKING:
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 class StatelessProcessor:
     """Filter, project, explode and re-key a batch of a stream (or a table's changelog)."""
 
-    def __init__(self, engine: Engine, query_id: str, plan: StatelessPlan, source: Source, sink: Source) -> None:
+    def __init__(self, engine: Engine, query_id: str, plan: StatelessPlan, source: Source, sink: Source,
+                 materialize: bool = False) -> None:
         self._engine = engine
         self._query_id = query_id
         self._plan = plan
@@ -27,6 +30,12 @@ class StatelessProcessor:
         self._encoder = SinkEncoder(sink)
         self._evaluator = BatchEvaluator(engine, query_id)
         self._sink = sink
+        self._table_source = source.kind == "TABLE"
+        self._materializer = TableMaterializer(engine, query_id, sink) if materialize else None
+        if self._materializer is not None:
+            self.initial_positions = self._materializer.initial_positions
+            self.commit = self._materializer.commit
+            self.rollback = self._materializer.rollback
 
     def __call__(self, index: int, raw: pa.RecordBatch) -> list[pa.RecordBatch]:
         decoded, errors = self._decoder.decode(raw)
@@ -36,7 +45,13 @@ class StatelessProcessor:
         out = self._evaluator.run(self._plan.sql, decoded)
         if out is None or out.num_rows == 0:
             return []
+        if self._table_source and self._plan.key_columns:
+            # A table row needs its key; rows without one are dropped, as ksqlDB does.
+            out = out.filter(pc.is_valid(out.column(self._plan.key_columns[0].name)))
         timestamps = out.column(TS_COLUMN)
+        if self._materializer is not None:
+            self._materializer.apply(out.rename_columns([ROWTIME if n == TS_COLUMN else n for n in out.column_names]),
+                                     out.column(NULL_VALUE))
         return [self._encoder.encode(out, timestamps, null_keys=not self._plan.partitioned)]
 
 

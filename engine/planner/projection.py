@@ -100,16 +100,19 @@ class NameGenerator:
         self._taken.add(name)
 
 
-def _star_columns(sources: dict[str, Source], qualifier: str | None) -> list[NamedExpr]:
+def _star_columns(sources: dict[str, Source], qualifier: str | None, persistent: bool) -> list[NamedExpr]:
     out: list[NamedExpr] = []
     for alias, src in sources.items():
         if qualifier is not None and alias != qualifier:
             continue
-        ordered = src.key_columns + src.value_columns + src.header_columns
-        for col in ordered:
-            ref = exp.Column(this=exp.Identifier(this=col.name, quoted=True),
+        names = [c.name for c in src.key_columns]
+        if src.window is not None and not persistent:
+            names += list(WINDOW_BOUNDS)  # a transient query over a windowed source shows its bounds
+        names += [c.name for c in src.value_columns + src.header_columns]
+        for name in names:
+            ref = exp.Column(this=exp.Identifier(this=name, quoted=True),
                              table=exp.Identifier(this=alias, quoted=True) if len(sources) > 1 else None)
-            out.append(NamedExpr(col.name, ref))
+            out.append(NamedExpr(name, ref))
     if qualifier is not None and not out:
         raise KsqlStatementError(f"'{qualifier}' is not a valid stream/table name or alias.")
     return out
@@ -122,9 +125,9 @@ def expand_select(items: tuple[SelectItem, ...], sources: dict[str, Source],
     for item in items:
         node = item.expr
         if isinstance(node, exp.Star):
-            expanded.extend(_star_columns(sources, None))
+            expanded.extend(_star_columns(sources, None, persistent))
         elif isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
-            expanded.extend(_star_columns(sources, column_qualifier(node)))
+            expanded.extend(_star_columns(sources, column_qualifier(node), persistent))
         else:
             expanded.append(item)
     taken = {e.name for e in expanded if isinstance(e, NamedExpr)}

@@ -182,7 +182,7 @@ def plan_stateless(select: Select, source: Source, persistent: bool, sink_name: 
     if where is not None and select.where is not None and where.type.base != "BOOLEAN":
         raise KsqlStatementError(f"Type error in WHERE expression: Should evaluate to boolean but is "
                                  f"{select.where.sql()} ({where.type.sql()}) instead.")
-    sql = _build_sql(compiled_keys + compiled_values, where, rewrite)
+    sql = _build_sql(compiled_keys + compiled_values, where, rewrite, source.kind == "TABLE")
     return StatelessPlan(
         source=source,
         key_columns=[Column(n, c.type, "KEY") for n, c in compiled_keys],
@@ -195,10 +195,15 @@ def plan_stateless(select: Select, source: Source, persistent: bool, sink_name: 
 
 
 def _build_sql(outputs: list[tuple[str, Compiled]], where: Compiled | None,
-               rewrite: TableFunctionRewrite) -> str:
+               rewrite: TableFunctionRewrite, table: bool) -> str:
     cols = [f'{c.sql} AS "{name}"' for name, c in outputs]
     cols.append(f'"ROWTIME" AS "{TS_COLUMN}"')
-    cols.append(f'"{NULL_VALUE}"')
+    if table and where is not None:
+        # A table row that stops matching WHERE is deleted downstream: it becomes a tombstone.
+        cols.append(f'("{NULL_VALUE}" OR ({where.sql}) IS NOT TRUE) AS "{NULL_VALUE}"')
+        where = None
+    else:
+        cols.append(f'"{NULL_VALUE}"')
     # A null value (tombstone) passes through a stream query as a null value, unless filtered.
     where_sql = f' WHERE NOT "{NULL_VALUE}" AND ({where.sql}) IS TRUE' if where is not None else ""
     if not rewrite.unnests:

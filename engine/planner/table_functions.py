@@ -35,7 +35,7 @@ def _cube_sql(arg_sql: str) -> str:
     # down so the full array comes first and the all-NULL row last.
     a = f"({arg_sql})"
     return (f"list_transform(range((1 << len({a})) - 1, -1, -1), "
-            f"m -> list_transform(range(len({a})), i -> CASE WHEN (m >> (len({a}) - 1 - i)) & 1 = 1 "
+            f"lambda m: list_transform(range(len({a})), lambda i: CASE WHEN (m >> (len({a}) - 1 - i)) & 1 = 1 "
             f"THEN {a}[i + 1] ELSE NULL END))")
 
 

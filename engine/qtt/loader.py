@@ -65,6 +65,7 @@ class TestCase:
     expected_exception: dict[str, Any] | None = None
     post: dict[str, Any] | None = None
     responses: list[dict[str, Any]] | None = None
+    rest_error: dict[str, Any] | None = None  # REST files' expectedError
 
     @property
     def full_name(self) -> str:
@@ -92,7 +93,7 @@ def cases_from_file(path: Path) -> list[TestCase]:
                 inputs=test.get("inputs", []), outputs=test.get("outputs"),
                 topics=test.get("topics", []), properties=test.get("properties", {}),
                 expected_exception=test.get("expectedException"), post=test.get("post"),
-                responses=test.get("responses"),
+                responses=test.get("responses"), rest_error=test.get("expectedError"),
             ))
     return cases
 

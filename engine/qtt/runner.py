@@ -21,6 +21,7 @@ from engine.errors import KsqlError, KsqlStatementError
 from engine.qtt.checks import check_post, compare_outputs
 from engine.qtt.loader import TestCase
 from engine.qtt.records import encode_test_value, source_for_topic
+from engine.qtt.rest import run_rest
 from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicConfig, TopicStore
 from parser import ParseError
 
@@ -124,6 +125,11 @@ def run_case(case: TestCase, store_factory: Callable[[], TopicStore] | None = No
 
 def _run(engine: Engine, case: TestCase) -> tuple[bool, str]:
     _create_topics(engine.store, case)
+    if case.responses is not None or case.rest_error is not None:
+        ok, detail = run_rest(engine, case, _produce_inputs)
+        if ok and case.outputs:
+            return compare_outputs(engine, case.outputs)
+        return ok, detail
     expected = case.expected_exception
     try:
         for text in case.statements:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -44,6 +45,7 @@ class PushQuery:
         self._emitted = 0
         self._cond = threading.Condition()
         self.closed = False
+        self.on_close: Callable[[], None] | None = None  # frees transient state (aggregations)
 
     @property
     def done(self) -> bool:
@@ -62,7 +64,7 @@ class PushQuery:
             self._emitted += len(rows)
             self._cond.notify_all()
         if self.done:
-            self.engine.remove_query(self.id)
+            self._finish()
 
     def poll(self, timeout: float | None = 0.0) -> list[list[Any]]:
         """Rows produced since the last poll; waits up to ``timeout`` seconds for at least one.
@@ -78,9 +80,15 @@ class PushQuery:
             self._rows.clear()
         return out
 
+    def _finish(self) -> None:
+        self.engine.remove_query(self.id)
+        if self.on_close is not None:
+            callback, self.on_close = self.on_close, None
+            callback()
+
     def close(self) -> None:
         """Stop the query (Ctrl-C in the shell, /close-query on the server)."""
         self.closed = True
-        self.engine.remove_query(self.id)
+        self._finish()
         with self._cond:
             self._cond.notify_all()

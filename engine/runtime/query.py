@@ -55,12 +55,22 @@ class RunningQuery:
             raw = reader.fetch(self.max_records)
             if raw is None:
                 continue
-            outputs = self.processor(index, raw)
-            if self.sink is not None:
-                for out in outputs:
-                    if out.num_rows:
-                        self.sink.produce(out)
-                        self.stats.records_out += out.num_rows
+            try:
+                outputs = self.processor(index, raw)
+                if self.sink is not None:
+                    for out in outputs:
+                        if out.num_rows:
+                            self.sink.produce(out)
+                            self.stats.records_out += out.num_rows
+            except BaseException:
+                rollback = getattr(self.processor, "rollback", None)
+                if rollback is not None:
+                    rollback()
+                reader.rewind()
+                raise
+            commit = getattr(self.processor, "commit", None)
+            if commit is not None:
+                commit(reader.topic.name, reader.positions)  # state and offsets in one transaction
             reader.commit()
             self.stats.records_in += raw.num_rows
             return raw.num_rows

@@ -22,14 +22,27 @@ class TopicReader:
         committed = store.committed(group, topic.name)
         ends = topic.end_offsets()
         self.positions = [committed.get(p, 0 if from_beginning else ends[p]) for p in range(topic.partitions)]
+        self._fetched_from = list(self.positions)
 
     @property
     def topic(self) -> Topic:
         """The topic read."""
         return self._topic
 
+    def seek(self, positions: dict[int, int]) -> None:
+        """Start from these offsets (e.g. the ones saved with a query's state)."""
+        for part, offset in positions.items():
+            if part < len(self.positions):
+                self.positions[part] = offset
+        self._fetched_from = list(self.positions)
+
+    def rewind(self) -> None:
+        """Go back to where the last fetch started (its batch failed and is retried)."""
+        self.positions = list(self._fetched_from)
+
     def fetch(self, max_records: int = 50_000) -> pa.RecordBatch | None:
         """The next records of all partitions in timestamp order (stable per partition), or None."""
+        self._fetched_from = list(self.positions)
         parts: list[pa.RecordBatch] = []
         per_partition = max(1, max_records // max(1, len(self.positions)))
         for p, pos in enumerate(self.positions):

@@ -1,0 +1,222 @@
+"""The SQL of one aggregation step, built once per query from its plan.
+
+Per batch, one statement turns the decoded input (``batch``, with a ``__SEQ`` column in offset
+order) into one row per emitted change, in emission order:
+
+1. events: GROUP BY keys ``__K<i>`` and aggregate arguments ``__A<c>_<j>`` per record (a table
+   source contributes a retraction of the row's previous value, ``__SIGN`` -1, before it);
+2. windows: WINDOWSTART/WINDOWEND per event (hopping windows: one event per window), and records
+   later than stream time minus grace are dropped;
+3. running partial states per group ``OVER w`` in offset order, combined with the stored state;
+4. aggregate results ``__AGG<c>``, the output value columns and the HAVING flag ``__PASS``, with
+   ``__PREVPASS`` (did the group pass before this event) so a failing HAVING emits a tombstone
+   only where a row existed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from engine import types as t
+from engine.catalog import Source
+from engine.expressions.scope import quote_ident as q
+from engine.operators.aggregates import AggImpl, implement
+from engine.operators.codec import NULL_VALUE
+from engine.planner.aggregate import AggregatePlan
+
+MIN_TIME = -(2**63)
+
+
+class AggregateSql:
+    """SQL text for an aggregate plan (see the module docstring)."""
+
+    def __init__(self, plan: AggregatePlan, state_table: str, source_state: str) -> None:
+        self.plan = plan
+        self.state_table = state_table
+        self.source_state = source_state
+        self.windowed = plan.window is not None
+        self.keys = [f"__K{i}" for i in range(len(plan.keys))]
+        self.group = self.keys + (["__WS"] if self.windowed else [])
+        self.impls: list[AggImpl] = []
+        self.event_args: list[list[str]] = []  # each call's argument columns in the events
+        for call in plan.calls:
+            args = tuple(q(f"__A{call.index}_{j}") for j in range(len(call.args)))
+            self.event_args.append(list(args))
+            self.impls.append(implement(dataclasses.replace(call, args=args)))
+        self.state_cols = [(f"__S{c}_{name}", duck) for c, impl in enumerate(self.impls) for name, duck in impl.state]
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def state_schema(self) -> list[tuple[str, str]]:
+        """Columns of the state table: group, window end, states, outputs, rowtime, HAVING flag."""
+        cols = [(k, t.to_duckdb(c.type)) for k, (_, c) in zip(self.keys, self.plan.keys, strict=True)]
+        if self.windowed:
+            cols += [("__WS", "BIGINT"), ("__WE", "BIGINT")]
+        cols += self.state_cols
+        cols += [(name, t.to_duckdb(c.type) if c.type.base != "NULL" else "VARCHAR") for name, c in self.plan.values]
+        return cols + [("__ROWTIME", "BIGINT"), ("__PASS", "BOOLEAN"), ("__EMITTED", "BOOLEAN")]
+
+    def source_state_schema(self) -> list[tuple[str, str]]:
+        """Columns of a table source's last rows: its key, presence, and event columns."""
+        src = self.plan.source
+        cols = [(f"__SK_{c.name}", t.to_duckdb(c.type)) for c in src.key_columns]
+        cols += [("__PRESENT", "BOOLEAN")]
+        cols += [(k, t.to_duckdb(c.type)) for k, (_, c) in zip(self.keys, self.plan.keys, strict=True)]
+        cols += [(f"__A{call.index}_{j}", t.to_duckdb(at)) for call in self.plan.calls
+                 for j, at in enumerate(call.arg_types)]
+        return cols
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _event_exprs(self) -> list[str]:
+        cols = [f"{c.sql} AS {q(k)}" for k, (_, c) in zip(self.keys, self.plan.keys, strict=True)]
+        cols += [f"{arg} AS {q(f'__A{call.index}_{j}')}" for call in self.plan.calls for j, arg in enumerate(call.args)]
+        return cols
+
+    def _where(self) -> str:
+        return f"({self.plan.where.sql}) IS TRUE" if self.plan.where is not None else "true"
+
+    def _keys_present(self, prefix: str = "") -> str:
+        return " AND ".join(f"{q(prefix + k)} IS NOT NULL" for k in self.keys)
+
+    def _stream_events(self) -> str:
+        cols = self._event_exprs() + ['"ROWTIME" AS "__TS"', '"ROWPARTITION" AS "__P"', '"__SEQ"', '1 AS "__SIGN"']
+        return (f"SELECT * FROM (SELECT {', '.join(cols)} FROM batch WHERE NOT {q(NULL_VALUE)} AND {self._where()}) "
+                f"WHERE {self._keys_present()}")
+
+    def _table_events(self) -> str:
+        src = self.plan.source
+        sk = [q(c.name) for c in src.key_columns]
+        sk_names = [q(f"__SK_{c.name}") for c in src.key_columns]
+        names = self.keys + [f"__A{call.index}_{j}" for call in self.plan.calls for j in range(len(call.args))]
+        key_exprs = ", ".join(f"{k} AS {n}" for k, n in zip(sk, sk_names, strict=True))
+        present = f"(NOT {q(NULL_VALUE)} AND {self._where()}) AS \"__PRESENT\""
+        not_null = " AND ".join(f"{k} IS NOT NULL" for k in sk)
+        cur = (f"SELECT \"__SEQ\", \"ROWTIME\", \"ROWPARTITION\", {key_exprs}, {present}, "
+               f"{', '.join(self._event_exprs())} FROM batch WHERE {not_null}")
+        lags = ", ".join(f"lag({q(n)}) OVER sk AS {q('__L' + n)}" for n in ["__PRESENT"] + names)
+        prev = (f"SELECT cur.*, {lags}, row_number() OVER sk = 1 AS \"__FIRST\" FROM cur "
+                f"WINDOW sk AS (PARTITION BY {', '.join(sk_names)} ORDER BY \"__SEQ\")")
+        join = " AND ".join(f"s.{n} = prev.{n}" for n in sk_names)
+        olds = ", ".join(f"CASE WHEN \"__FIRST\" THEN s.{q(n)} ELSE prev.{q('__L' + n)} END AS {q('__O' + n)}"
+                         for n in ["__PRESENT"] + names)
+        old = f"SELECT prev.*, {olds} FROM prev LEFT JOIN {self.source_state} s ON {join}"
+        retract = ", ".join(f"{q('__O' + n)} AS {q(n)}" for n in names)
+        add = ", ".join(q(n) for n in names)
+        tail = '"ROWTIME" AS "__TS", "ROWPARTITION" AS "__P"'
+        events = (f"SELECT {retract}, {tail}, \"__SEQ\" * 2 AS \"__SEQ\", -1 AS \"__SIGN\" FROM old "
+                  f"WHERE \"__O__PRESENT\" IS TRUE AND {self._keys_present('__O')} "
+                  f"UNION ALL SELECT {add}, {tail}, \"__SEQ\" * 2 + 1 AS \"__SEQ\", 1 AS \"__SIGN\" FROM old "
+                  f"WHERE \"__PRESENT\" AND {self._keys_present()}")
+        return f"WITH cur AS ({cur}), prev AS ({prev}), old AS ({old}) {events}"
+
+    def source_state_update(self) -> str:
+        """Last row per source key of a table source (reads ``batch``)."""
+        src = self.plan.source
+        sk_names = [q(f"__SK_{c.name}") for c in src.key_columns]
+        names = [q(n) for n, _ in self.source_state_schema()]
+        exprs = [f"{q(c.name)} AS {n}" for c, n in zip(src.key_columns, sk_names, strict=True)]
+        exprs += [f"(NOT {q(NULL_VALUE)} AND {self._where()}) AS \"__PRESENT\""] + self._event_exprs()
+        not_null = " AND ".join(f"{q(c.name)} IS NOT NULL" for c in src.key_columns)
+        return (f"SELECT {', '.join(names)} FROM (SELECT {', '.join(exprs)}, \"__SEQ\" FROM batch "
+                f"WHERE {not_null}) QUALIFY row_number() OVER (PARTITION BY {', '.join(sk_names)} "
+                f"ORDER BY \"__SEQ\" DESC) = 1")
+
+    def _windowed(self, events: str, stream_times: dict[int, int]) -> str:
+        w = self.plan.window
+        if w is None:
+            return events
+        size = w.size_ms
+        if w.kind == "HOPPING":
+            adv = w.advance_ms or size
+            starts = f"UNNEST(range((greatest(0, \"__TS\" - {size} + {adv}) // {adv}) * {adv}, \"__TS\" + 1, {adv}))"
+            ev0 = f"SELECT *, {starts} AS \"__WS\" FROM ({events})"
+        else:
+            ev0 = f"SELECT *, \"__TS\" - ((\"__TS\" % {size}) + {size}) % {size} AS \"__WS\" FROM ({events})"
+        st = self._stream_time_sql(stream_times)
+        return (f"SELECT * FROM (SELECT *, \"__WS\" + {size} AS \"__WE\", {st} AS \"__ST\" FROM ({ev0})) "
+                f"WHERE \"__WE\" > \"__ST\" - {self.plan.grace_ms}")
+
+    def session_events(self, stream_times: dict[int, int]) -> str:
+        """Events for session windows: stream time per record and the wave of each (reads ``batch``)."""
+        base = self._stream_events()
+        keys = ", ".join(q(k) for k in self.keys)
+        return (f"SELECT *, {self._stream_time_sql(stream_times)} AS \"__ST\", "
+                f"row_number() OVER (PARTITION BY {keys} ORDER BY \"__SEQ\") - 1 AS \"__WAVE\" "
+                f"FROM ({base}) ORDER BY \"__SEQ\"")
+
+    @staticmethod
+    def _stream_time_sql(stream_times: dict[int, int]) -> str:
+        prior = " ".join(f"WHEN {p} THEN {st}" for p, st in stream_times.items())
+        prior_sql = f"CASE \"__P\" {prior} ELSE {MIN_TIME} END" if prior else str(MIN_TIME)
+        return (f"greatest({prior_sql}, max(\"__TS\") OVER (PARTITION BY \"__P\" ORDER BY \"__SEQ\" "
+                f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))")
+
+    def events(self, stream_times: dict[int, int]) -> str:
+        """Events with windows, late ones dropped (reads ``batch``)."""
+        base = self._table_events() if self.plan.source.kind == "TABLE" else self._stream_events()
+        return self._windowed(base, stream_times)
+
+    # -- the step ------------------------------------------------------------------------------
+
+    def step(self, stream_times: dict[int, int]) -> str:
+        """The full statement: one row per emitted change, in emission order (reads ``batch``)."""
+        group = ", ".join(q(g) for g in self.group)
+        window = f"PARTITION BY {group} ORDER BY \"__SEQ\" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        running = [f"{sql} OVER w AS {q(f'__R{c}_{name}')}" for c, impl in enumerate(self.impls)
+                   for sql, (name, _) in zip(impl.running(self.event_args[c]), impl.state, strict=True)]
+        join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
+        prior = [f"st.{q(col)} AS {q('__P' + col[3:])}" for col, _ in self.state_cols]
+        combined = []
+        for c, impl in enumerate(self.impls):
+            names = [name for name, _ in impl.state]
+            p = [q(f"__P{c}_{n}") for n in names]
+            r = [q(f"__R{c}_{n}") for n in names]
+            combined += [f"{sql} AS {q(f'__S{c}_{n}')}" for sql, n in zip(impl.combine(p, r), names, strict=True)]
+        results = [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
+                   for c, impl in enumerate(self.impls)]
+        values = [f"{c.sql} AS {q(name)}" for name, c in self.plan.values]
+        having = f"coalesce(({self.plan.having.sql}), false)" if self.plan.having is not None else "true"
+        running.append('max("__TS") OVER w AS "__RTS"')
+        prior += ['st."__ROWTIME" AS "__PTS"', 'st."__PASS" AS "__PPASS"']
+        values.append(f'{having} AS "__PASS"')
+        out_ts = 'greatest(coalesce("__PTS", "__RTS"), "__RTS") AS "__OUTTS"'
+        prev_pass = (f'coalesce(lag("__PASS") OVER (PARTITION BY {group} ORDER BY "__SEQ"), "__PPASS", false) '
+                     f'AS "__PREVPASS"')
+        order = '"__SEQ", "__WS"' if self.windowed else '"__SEQ"'
+        return (
+            f"WITH ev AS ({self.events(stream_times)}), "
+            f"r AS (SELECT ev.*, {', '.join(running)} FROM ev WINDOW w AS ({window})), "
+            f"j AS (SELECT r.*, {', '.join(prior)} FROM r LEFT JOIN {self.state_table} st ON {join}), "
+            f"c AS (SELECT j.*, {', '.join(combined)}, {out_ts} FROM j), "
+            f"f AS (SELECT c.*, {', '.join(results)} FROM c), "
+            f"g AS (SELECT f.*, {', '.join(values)} FROM f) "
+            f"SELECT g.*, {prev_pass} FROM g ORDER BY {order}"
+        )
+
+    def state_update(self) -> str:
+        """The last row per group of a step's result (reads ``res``), shaped like the state table."""
+        group = ", ".join(q(g) for g in self.group)
+        cols = []
+        for name, _ in self.state_schema():
+            if name == "__ROWTIME":
+                cols.append('"__OUTTS" AS "__ROWTIME"')
+            elif name == "__EMITTED":
+                cols.append('false AS "__EMITTED"')
+            else:
+                cols.append(q(name))
+        return (f"SELECT {', '.join(cols)} FROM res QUALIFY row_number() OVER (PARTITION BY {group} "
+                f"ORDER BY \"__SEQ\" DESC) = 1")
+
+    def view(self, name: str) -> str:
+        """The user-facing materialised table: key, window bounds and value columns of live rows."""
+        cols = [f"{q(k)} AS {q(n)}" for k, (n, _) in zip(self.keys, self.plan.keys, strict=True)]
+        if self.windowed:
+            cols += ['"__WS" AS WINDOWSTART', '"__WE" AS WINDOWEND']
+        cols += [q(n) for n, _ in self.plan.values] + ['"__ROWTIME" AS ROWTIME']
+        return f"CREATE OR REPLACE VIEW {q(name)} AS SELECT {', '.join(cols)} FROM {self.state_table} WHERE \"__PASS\""
+
+
+def source_key_types(source: Source) -> list[str]:
+    """DuckDB types of a source's key columns."""
+    return [t.to_duckdb(c.type) for c in source.key_columns]
