@@ -7,6 +7,7 @@ import threading
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
+import aiokafka.errors as errors
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -52,7 +53,9 @@ class KafkaTopic:
         try:
             bases = self._store._run(self._store._send(self._name, builders))
         except TopicError as exc:
-            if rows.key.null_count:  # the broker's answer for this case is a bare UnknownError
+            # Kafka's answer to keyless records on a compacted topic is a bare error code.
+            rejected = isinstance(exc.__cause__, (errors.UnknownError, errors.CorruptRecordException))
+            if rejected and rows.key.null_count:
                 raise TopicError(
                     f"{exc} (producing to '{self._name}'; a compacted topic rejects records without a key)"
                 ) from exc
