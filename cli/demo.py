@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from cli.render import render_result
+from cli.render import render_result, render_summary
 from engine import datagen
 from engine.engine import Engine
 from engine.topics.base import TopicConfig
@@ -27,7 +27,7 @@ def main(records: int = 200_000, data_dir: str = ".streamsql/demo") -> None:
         print(f"Generated {records:,} pageviews into the embedded log at {data_dir}/")
         print(f"Running {QUERY_FILE.relative_to(Path.cwd()) if QUERY_FILE.is_relative_to(Path.cwd()) else QUERY_FILE}:")
         for result in engine.execute(QUERY_FILE.read_text()):
-            print("  " + render_result(result))
+            print("  " + render_summary(result))
         start = time.perf_counter()
         processed = engine.run_until_idle()
         elapsed = time.perf_counter() - start

@@ -79,6 +79,12 @@ class Progress:
         self._report(format_lines(sample(self.engine), previous))
 
     def _report(self, lines: list[str]) -> None:
+        try:
+            self._write(lines)
+        except OSError:  # stdout closed (a pipe to `head`): stop reporting, keep running
+            self._stop.set()
+
+    def _write(self, lines: list[str]) -> None:
         if self.tty:
             # Move up over the previous block and clear it, so the block redraws in place.
             erase = "\x1b[F\x1b[2K" * self._drawn

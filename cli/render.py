@@ -153,6 +153,13 @@ def render_result(result: Result, width: int | None = None) -> str:
     return _render_statement(result, width)
 
 
+def render_summary(result: Result) -> str:
+    """A statement's outcome in one line where it has one ("Stream created", "Created query ...")."""
+    if isinstance(result, StatementResult) and result.entity == "currentStatus":
+        return result.message
+    return render_result(result)
+
+
 def render_json(result: Result) -> str:
     """JSON output: the ksqlDB REST entity of a statement, or header + rows of a query."""
     if isinstance(result, RowsResult):

@@ -16,12 +16,11 @@ import parser as sqlparser
 from cli.errors import CliError
 from cli.options import add_store_args, open_engine
 from cli.progress import Progress
-from cli.render import render_error, render_result
+from cli.render import render_error, render_summary
 from cli.server import StreamsqlServer, start_server
 from cli.servercmd import wait_for_signal
 from engine.engine import Engine
 from engine.errors import KsqlError
-from engine.results import RowsResult, StatementResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auth", help="require HTTP basic auth USER:PASSWORD on --listen")
     p.add_argument("--progress", choices=["on", "off"], default="on",
                    help="per-query progress: redrawn on a terminal, logged every 10 s otherwise")
+    p.add_argument("--progress-interval", type=float, metavar="SECONDS",
+                   help="seconds between progress reports (default 1 on a terminal, 10 otherwise)")
     p.set_defaults(func=run)
 
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             except KsqlError as err:
                 print(f"{path}:{p.line}:{p.column}: {err.message}", file=sys.stderr)
                 return 1
-            print(_summary(result))
+            print(render_summary(result))
         if args.until_idle:
             n = engine.run_until_idle()
             print(f"Processed {n} records; {engine.processing_log.count} processing-log entries.")
@@ -89,13 +90,6 @@ def run(args: argparse.Namespace) -> int:
         return _serve(engine, args)
     finally:
         engine.close()
-
-
-def _summary(result: StatementResult | RowsResult) -> str:
-    """A statement's outcome in one line where it has one (Stream created, Created query ...)."""
-    if isinstance(result, StatementResult) and result.entity == "currentStatus":
-        return result.message
-    return render_result(result)
 
 
 def _serve(engine: Engine, args: argparse.Namespace) -> int:
@@ -111,7 +105,7 @@ def _serve(engine: Engine, args: argparse.Namespace) -> int:
     listening = f"; HTTP API on {server.url}" if server else ""
     print(f"Running {len(engine.running)} persistent queries (pid {os.getpid()}){listening}; Ctrl-C to stop.",
           flush=True)
-    progress = Progress(engine) if args.progress != "off" else None
+    progress = Progress(engine, interval=args.progress_interval) if args.progress != "off" else None
     if progress is not None:
         progress.start()
     try:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import has_focus
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
@@ -58,7 +60,8 @@ def statement_complete(text: str) -> bool:
 def _key_bindings() -> KeyBindings:
     kb = KeyBindings()
 
-    @kb.add("enter")
+    # Only in the statement buffer: in Ctrl-R search, Enter keeps accepting the search.
+    @kb.add("enter", filter=has_focus(DEFAULT_BUFFER))
     def _enter(event: KeyPressEvent) -> None:
         buf = event.current_buffer
         state = buf.complete_state

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from cli_support import ROOT, free_port, run_cli, server_up, wait_for
+from cli_support import ROOT, free_port, request, run_cli, server_up, wait_for
 
 EXAMPLE = ROOT / "queries" / "wordcount_windowed.sql"
 
@@ -57,3 +57,32 @@ def test_query_data_dir_formats(tmp_path: Path) -> None:
     assert done.returncode == 1 and "line 1:" in done.stderr
     done = run_cli("query", "--data-dir", data, "DELETE FROM word_counts")
     assert done.returncode == 1
+
+
+def test_server_with_queries_file_and_auth(tmp_path: Path, children) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    srv = children("server", "--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d"),
+                   "--queries-file", str(ROOT / "queries" / "log_error_counts.sql"), "--auth", "ops:s3cret")
+    wait_for(lambda: _listening(url) or srv.proc.poll() is not None, what="the server to listen")
+    assert srv.proc.poll() is None, srv.stop()
+    assert request(url, "GET", "/healthcheck")[0] == 401
+    done = run_cli("query", "--server", url, "SHOW TABLES;")
+    assert done.returncode == 1 and "Unauthorized" in done.stderr
+
+    def payments_errors() -> bool:
+        done = run_cli("query", "--server", url, "--auth", "ops:s3cret", "--format", "json",
+                       "SELECT service, errors, last_error FROM errors_per_service WHERE service = 'payments';")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) == [{"SERVICE": "payments", "ERRORS": 2, "LAST_ERROR": "gateway 502"}]
+
+    wait_for(payments_errors, what="the queries file's table to count 2 payments errors")
+    assert srv.stop() == 0
+
+
+def _listening(url: str) -> bool:
+    try:
+        request(url, "GET", "/info", timeout=2)
+    except OSError:
+        return False
+    return True

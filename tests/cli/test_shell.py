@@ -94,6 +94,7 @@ def test_table_pull_query(shell: PtyTerm) -> None:
 
 def test_history_output_json_and_spool(tmp_path: Path, shell: PtyTerm) -> None:
     _run(shell, CREATE, "Stream created")
+    _run(shell, "INSERT INTO clicks (userid, page) VALUES ('dave', 'about');", "Inserted 1 row")
     _run(shell, "output JSON", "Output format set to JSON")
     _run(shell, "SHOW STREAMS;", r'"@type": "streams"')
     _run(shell, "output TABULAR", "Output format set to TABULAR")
@@ -104,6 +105,14 @@ def test_history_output_json_and_spool(tmp_path: Path, shell: PtyTerm) -> None:
     assert "CLICKS" in spool.read_text()
     _run(shell, "history", r"\d+  SHOW STREAMS;")
     assert (tmp_path / "data" / "history").exists()
+    # Ctrl-R finds an earlier statement; Enter takes it into the input, Enter again runs it.
+    shell.send("\x12")
+    shell.expect("I-search backward")
+    shell.send("INSERT")
+    shell.expect("INSERT INTO clicks")
+    shell.send("\r")
+    shell.send("\r")
+    shell.expect("Inserted 1 row")
 
 
 def test_shell_as_client_of_a_server(tmp_path: Path, children) -> None:
