@@ -61,6 +61,11 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def _printable(text: str) -> str:
+    """Control characters (raw key bytes in PRINT lines) escaped, so they cannot drive the terminal."""
+    return "".join(c if c >= " " or c == "\t" else f"\\x{ord(c):02x}" for c in text)
+
+
 def _clip(text: str, width: int) -> str:
     text = text.replace("\n", " ")
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
@@ -121,6 +126,25 @@ def _describe(data: dict[str, Any], width: int) -> str:
     return "\n\n".join(parts)
 
 
+def _explain(data: dict[str, Any]) -> str:
+    """EXPLAIN output: the query, its sources and sinks, then the plan as the engine wrote it."""
+    lines = [f"{'ID':<14}: {data.get('id', '')}", f"{'Query':<14}: {data.get('statementText', '')}",
+             f"{'Sources':<14}: {', '.join(data.get('sources') or [])}",
+             f"{'Sinks':<14}: {', '.join(data.get('sinks') or [])}"]
+    if data.get("state"):
+        lines.append(f"{'Status':<14}: {data['state']}")
+    plan = data.get("executionPlan")
+    return "\n".join(lines) + (f"\n\nExecution plan\n--------------\n{plan}" if plan else "")
+
+
+def _describe_function(data: dict[str, Any]) -> str:
+    """DESCRIBE FUNCTION output: what it is, then one line per signature."""
+    lines = [f"{'Name':<12}: {data.get('name')}", f"{'Type':<12}: {data.get('type')}",
+             f"{'Category':<12}: {data.get('category')}", f"{'Description':<12}: {data.get('description')}", ""]
+    lines += [f"  {sig}" for sig in data.get("functions") or []]
+    return "\n".join(lines)
+
+
 def _render_statement(result: StatementResult, width: int) -> str:
     if result.entity == "currentStatus" or result.data is None:
         return render_table(["Message"], [[result.message]], width) if result.message else ""
@@ -129,10 +153,14 @@ def _render_statement(result: StatementResult, width: int) -> str:
         return render_table(headers, [pick(d) for d in result.data], width)
     if result.entity == "sourceDescription":
         return _describe(result.data, width)
+    if result.entity == "queryDescription" and isinstance(result.data, dict):
+        return _explain(result.data)
+    if result.entity == "describe_function" and isinstance(result.data, dict):
+        return _describe_function(result.data)
     if result.entity == "sourceDescriptions":
         return "\n\n".join(_describe(d, width) for d in result.data)
     if result.entity == "print" and isinstance(result.data, list):
-        return "\n".join(cell(r) for r in result.data)
+        return "\n".join(_printable(cell(r)) for r in result.data)
     if result.entity in ("properties", "variables", "type_list") and isinstance(result.data, dict):
         header = {"properties": "Property", "variables": "Variable Name", "type_list": "Type Name"}
         return render_table([header[result.entity], "Value"], [[k, v] for k, v in result.data.items()], width)

@@ -28,7 +28,7 @@ POLL_SECONDS = 0.25
 class Writer:
     """How one response format writes a header, rows and its end."""
 
-    def __init__(self, header: Callable[[str | None, list[tuple[str, str]]], bytes],
+    def __init__(self, header: Callable[[str | None, list[tuple[str, str]], str | None], bytes],
                  row: Callable[[list[Any], bool], bytes], end: Callable[[str | None], bytes]) -> None:
         self.header = header
         self.row = row
@@ -37,7 +37,7 @@ class Writer:
 
 def _stream_writer(as_json: bool) -> Writer:
     """/query-stream: a header object then arrays, newline-delimited or as one JSON array."""
-    def header(qid: str | None, cols: list[tuple[str, str]]) -> bytes:
+    def header(qid: str | None, cols: list[tuple[str, str]], schema: str | None) -> bytes:
         head = {"queryId": qid, "columnNames": [n for n, _ in cols], "columnTypes": [t for _, t in cols]}
         return (("[" if as_json else "") + dumps(head) + ("" if as_json else "\n")).encode()
 
@@ -51,8 +51,8 @@ def _stream_writer(as_json: bool) -> Writer:
 
 def _v1_writer() -> Writer:
     """/query: ``[{"header"}, {"row": {"columns"}} ..., {"finalMessage"}]`` one object per line."""
-    def header(qid: str | None, cols: list[tuple[str, str]]) -> bytes:
-        return ("[" + dumps({"header": {"queryId": qid, "schema": ent.schema_text(cols)}})).encode()
+    def header(qid: str | None, cols: list[tuple[str, str]], schema: str | None) -> bytes:
+        return ("[" + dumps({"header": {"queryId": qid, "schema": schema or ent.schema_text(cols)}})).encode()
 
     def row(values: list[Any], first: bool) -> bytes:
         return (",\n" + dumps({"row": {"columns": values}})).encode()
@@ -108,7 +108,7 @@ def run_query(handler: Handler, sql_key: str, writer: Writer, content_type: str)
     handler.start_chunked(content_type)
     if isinstance(push, RowsResult):
         cols = [(n, t.sql()) for n, t in push.columns]
-        handler.write_chunk(writer.header(push.query_id or "pull", cols))
+        handler.write_chunk(writer.header(push.query_id or "pull", cols, push.schema_text()))
         for i, row in enumerate(push.rows):
             handler.write_chunk(writer.row(row, i == 0))
         handler.write_chunk(writer.end(None))
@@ -131,7 +131,7 @@ def _stream_push(handler: Handler, push: PushQuery, writer: Writer) -> None:
     cols = [(n, t.sql()) for n, t in push.columns]
     first = True
     try:
-        handler.write_chunk(writer.header(push.id, cols))
+        handler.write_chunk(writer.header(push.id, cols, None))
         while True:
             rows = push.poll(POLL_SECONDS)
             for row in rows:
