@@ -43,10 +43,11 @@ def is_aggregation(select: st.Select) -> bool:
     return bool(select.group_by) or select.window is not None or has_aggregates(select)
 
 
-def plan_select(select: st.Select, source: Source, persistent: bool, sink: str | None = None) -> Plan:
+def plan_select(select: st.Select, source: Source, persistent: bool, sink: str | None = None,
+                config: dict[str, str] | None = None) -> Plan:
     """The stateless or aggregate plan of a select over one source."""
     if is_aggregation(select):
-        return plan_aggregate(select, source, persistent, sink)
+        return plan_aggregate(select, source, persistent, sink, config)
     return plan_stateless(select, source, persistent, sink_name=sink)
 
 
@@ -137,7 +138,7 @@ def create_as_select(engine: Engine, stmt: st.CreateAsSelect, text: str) -> Stat
         raise KsqlStatementError(f"Invalid result type. Your SELECT query produces a {produced}. Please use "
                                  f"CREATE {produced} AS SELECT statement instead.")
     _check_sink_absent(engine, stmt)
-    plan = plan_select(stmt.select, source, persistent=True, sink=stmt.name)
+    plan = plan_select(stmt.select, source, persistent=True, sink=stmt.name, config=engine.properties)
     if not plan.value_columns:
         raise KsqlStatementError("The projection contains no value columns.")
     if stmt.kind == "TABLE" and isinstance(plan, StatelessPlan):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def start_push_query(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
     """Start a transient push query whose rows stream to the returned handle."""
     source = single_source(engine, stmt.select)
-    plan = plan_select(stmt.select, source, persistent=False)
+    plan = plan_select(stmt.select, source, persistent=False, config=engine.properties)
     columns = {c.name: c for c in plan.key_columns + plan.value_columns}
     if isinstance(plan, AggregatePlan) and plan.window is not None:
         columns.update({n: Column(n, BIGINT) for n in ("WINDOWSTART", "WINDOWEND")})

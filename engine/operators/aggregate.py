@@ -131,6 +131,8 @@ class AggregateProcessor:
             res = self._closed_windows()
         else:
             res = res.filter(pc.or_(res.column("__PASS"), res.column("__PREVPASS")))
+            if "__HIDE" in res.column_names:
+                res = res.filter(pc.invert(pc.fill_null(res.column("__HIDE"), False)))
         if res.num_rows == 0:
             return []
         names = {f"__K{i}": name for i, (name, _) in enumerate(self._plan.keys)}

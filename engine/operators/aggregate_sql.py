@@ -80,7 +80,8 @@ class AggregateSql:
         return " AND ".join(f"{q(prefix + k)} IS NOT NULL" for k in self.keys)
 
     def _stream_events(self) -> str:
-        cols = self._event_exprs() + ['"ROWTIME" AS "__TS"', '"ROWPARTITION" AS "__P"', '"__SEQ"', '1 AS "__SIGN"']
+        cols = self._event_exprs() + ['"ROWTIME" AS "__TS"', '"ROWPARTITION" AS "__P"', '"__SEQ"', '1 AS "__SIGN"',
+                                      'false AS "__HIDE"']
         return (f"SELECT * FROM (SELECT {', '.join(cols)} FROM batch WHERE NOT {q(NULL_VALUE)} AND {self._where()}) "
                 f"WHERE {self._keys_present()}")
 
@@ -104,10 +105,14 @@ class AggregateSql:
         retract = ", ".join(f"{q('__O' + n)} AS {q(n)}" for n in names)
         add = ", ".join(q(n) for n in names)
         tail = '"ROWTIME" AS "__TS", "ROWPARTITION" AS "__P"'
-        events = (f"SELECT {retract}, {tail}, \"__SEQ\" * 2 AS \"__SEQ\", -1 AS \"__SIGN\" FROM old "
-                  f"WHERE \"__O__PRESENT\" IS TRUE AND {self._keys_present('__O')} "
-                  f"UNION ALL SELECT {add}, {tail}, \"__SEQ\" * 2 + 1 AS \"__SEQ\", 1 AS \"__SIGN\" FROM old "
-                  f"WHERE \"__PRESENT\" AND {self._keys_present()}")
+        # A retraction followed by an add to the same group is one update (Kafka Streams applies
+        # both before emitting): its intermediate result is hidden.
+        same = " AND ".join(f"{q('__O' + k)} IS NOT DISTINCT FROM {q(k)}" for k in self.keys)
+        hide = f"(\"__PRESENT\" AND {same})"
+        events = (f"SELECT {retract}, {tail}, \"__SEQ\" * 2 AS \"__SEQ\", -1 AS \"__SIGN\", {hide} AS \"__HIDE\" "
+                  f"FROM old WHERE \"__O__PRESENT\" IS TRUE AND {self._keys_present('__O')} "
+                  f"UNION ALL SELECT {add}, {tail}, \"__SEQ\" * 2 + 1 AS \"__SEQ\", 1 AS \"__SIGN\", "
+                  f"false AS \"__HIDE\" FROM old WHERE \"__PRESENT\" AND {self._keys_present()}")
         return f"WITH cur AS ({cur}), prev AS ({prev}), old AS ({old}) {events}"
 
     def source_state_update(self) -> str:

@@ -34,6 +34,8 @@ class AggCall:
     params: tuple[Any, ...]  # constant arguments (TOPK's k, EARLIEST_BY_OFFSET's n / ignore nulls)
     result_type: SqlType
     text: str  # ksqlDB's rendering, for messages
+    table_source: bool = False  # events may retract (``__SIGN`` -1): list states must support removal
+    limit: int = LIST_LIMIT  # ksql.functions.collect_list.limit / collect_set.limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +130,32 @@ def _by_offset(call: AggCall) -> AggImpl:
                    lambda s: f"coalesce({s[0]}, [])", lambda s: [keep.format(f"flatten(list({s[0]}))")])
 
 
+def _apply_ops(prior: str, ops: str) -> str:
+    """Fold signed ops ({s, v}) into a list: +1 appends v, -1 removes its first occurrence."""
+    pos = "list_position(acc, op.v)"
+    removed = f"list_concat(list_slice(acc, 1, {pos} - 1), list_slice(acc, {pos} + 1, len(acc)))"
+    step = f"CASE WHEN op.s > 0 THEN list_append(acc, op.v) WHEN {pos} IS NULL THEN acc ELSE {removed} END"
+    return f"list_reduce(coalesce({ops}, []), lambda acc, op: {step}, coalesce({prior}, []))"
+
+
+def _collect_undoable(call: AggCall, item: str, distinct: bool) -> AggImpl:
+    # A table's rows come and go: keep every contributed value (a multiset) so a retraction can
+    # remove one occurrence; COLLECT_SET's distinct view is taken when reading the result.
+    shape = (lambda lst: _ordered_distinct(lst)) if distinct else (lambda lst: lst)
+    return AggImpl((("l", f"{item}[]"),),
+                   lambda a: [f"list({{'s': {SIGN}, 'v': {a[0]}}}) FILTER (WHERE {a[0]} IS NOT NULL)"],
+                   lambda p, r: [_apply_ops(p[0], r[0])],
+                   lambda s: f"list_slice({shape(f'coalesce({s[0]}, [])')}, 1, {call.limit})",
+                   lambda s: [f"flatten(list({s[0]}))"], undoable=True)
+
+
 def _collect(call: AggCall) -> AggImpl:
     item = t.to_duckdb(call.arg_types[0])
     distinct = call.name == "COLLECT_SET"
+    if call.table_source:
+        return _collect_undoable(call, item, distinct)
     shape = (lambda lst: _ordered_distinct(lst)) if distinct else (lambda lst: lst)
-    limit = f"list_slice({{}}, 1, {LIST_LIMIT})"
+    limit = f"list_slice({{}}, 1, {call.limit})"
     return AggImpl((("l", f"{item}[]"),), lambda a: [f"list({a[0]})"],
                    lambda p, r: [limit.format(shape(_concat(p[0], _nonnull(r[0]) if distinct else r[0])))],
                    lambda s: f"coalesce({s[0]}, [])",

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from engine import types as t
 from engine.catalog import WINDOW_BOUNDS, Column, Source
-from engine.errors import KsqlStatementError
+from engine.errors import KsqlError, KsqlStatementError
 from engine.expressions import (
     Compiled,
     ExpressionError,
@@ -40,7 +40,14 @@ from engine.planner.scope import source_scope
 from parser.statements import Select, WindowSpec
 
 DEFAULT_GRACE_MS = 24 * 3600 * 1000
-UNDOABLE = frozenset({"COUNT", "SUM", "AVG", "STDDEV_SAMP", "STDDEV_POP", "VARIANCE", "CORRELATION"})
+UNDOABLE = frozenset({"COUNT", "SUM", "AVG", "STDDEV_SAMP", "STDDEV_POP", "VARIANCE", "CORRELATION",
+                      "COLLECT_LIST", "COLLECT_SET"})
+# Aggregates whose intermediate state is a struct, list or map: formats that only carry
+# primitives (DELIMITED, KAFKA) cannot hold them (ksqlDB's check).
+COMPLEX_INTERMEDIATE = frozenset({"AVG", "STDDEV_SAMP", "STDDEV_POP", "VARIANCE", "CORRELATION", "TOPK",
+                                  "TOPKDISTINCT", "COLLECT_LIST", "COLLECT_SET", "HISTOGRAM", "COUNT_DISTINCT",
+                                  "EARLIEST_BY_OFFSET", "LATEST_BY_OFFSET"})
+WINDOW_BOUNDS_MISUSE = ("Window bounds column {} can only be used in the SELECT clause of windowed aggregations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +97,17 @@ def _compile(expr: exp.Expression, scope: Scope, clause: str = "SELECT") -> Comp
 class _Calls:
     """Collects distinct aggregate calls, compiling their arguments against the source."""
 
-    def __init__(self, scope: Scope, source: Source) -> None:
+    def __init__(self, scope: Scope, source: Source, config: dict[str, str]) -> None:
         self.scope = scope
         self.source = source
+        self.config = config
         self.calls: list[AggCall] = []
         self._seen: dict[str, int] = {}
 
     def add(self, node: exp.Anonymous) -> exp.Expression:
         name = str(node.this).upper()
         text = format_expression(node)
+        _check_window_bounds(node.expressions)
         if text in self._seen:
             return _ref(f"__AGG{self._seen[text]}")
         for inner in node.expressions:
@@ -123,8 +132,17 @@ class _Calls:
             result = return_type(name, arg_types)
         except ExpressionError as err:
             raise KsqlStatementError(str(err)) from err
+        limit = int(self.config.get(f"ksql.functions.{name.lower()}.limit", 1000))
         return AggCall(len(self.calls), name, tuple(c.sql for c in compiled), tuple(c.type for c in compiled),
-                       params, result, text)
+                       params, result, text, table_source=self.source.kind == "TABLE", limit=limit)
+
+
+def _check_window_bounds(nodes: list[exp.Expression] | tuple[exp.Expression, ...]) -> None:
+    """WINDOWSTART/WINDOWEND may appear only as SELECT expressions of a windowed aggregation."""
+    for node in nodes:
+        for col in node.find_all(exp.Column):
+            if col.name in WINDOW_BOUNDS:
+                raise KsqlStatementError(WINDOW_BOUNDS_MISUSE.format(col.name))
 
 
 def _literal(node: exp.Expression) -> object:
@@ -231,18 +249,21 @@ def _check_non_aggregates(originals: list[exp.Expression], rewritten: list[exp.E
                                  f"Either add the column(s) to the GROUP BY or remove them from the SELECT.")
 
 
-def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str | None = None) -> AggregatePlan:
+def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str | None = None,
+                   config: dict[str, str] | None = None) -> AggregatePlan:
     """Plan a GROUP BY query (stream or table source, optionally windowed)."""
     if not select.group_by:
         raise KsqlStatementError("Aggregate functions require a GROUP BY clause.")
     _check_group_by(select.group_by)
+    _check_window_bounds(select.group_by + ((select.having,) if select.having is not None else ())
+                         + ((select.where,) if select.where is not None else ()))
     alias = select.from_.alias
     scope = source_scope(source, alias)
     items = expand_select(expand_struct_stars(select.items, scope), {alias or source.name: source}, persistent)
     if any(str(n.this).upper() in ("EXPLODE", "CUBE_EXPLODE") for i in items for n in i.expr.find_all(exp.Anonymous)):
         raise KsqlStatementError("Table functions cannot be used with aggregations.")
     selected, key_items = _key_names(items, select.group_by)
-    calls = _Calls(scope, source)
+    calls = _Calls(scope, source, config or {})
     group = list(select.group_by)
     value_items = [i for idx, i in enumerate(items) if idx not in key_items]
     rewritten = [(i.name, _rewrite(i.expr, group, calls)) for i in value_items]
@@ -252,6 +273,9 @@ def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str |
     having_expr = _rewrite(select.having, group, calls) if select.having is not None else None
     if not calls.calls:
         raise KsqlStatementError("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.")
+    if source.value_format in ("DELIMITED", "KAFKA") and any(c.name in COMPLEX_INTERMEDIATE for c in calls.calls):
+        raise KsqlError("One of the functions used in the statement has an intermediate type that the value format "
+                        "can not handle. Please remove the function or change the format.")
     if source.kind == "TABLE":
         bad = [c.name for c in calls.calls if c.name not in UNDOABLE]
         if bad:
