@@ -71,13 +71,18 @@ class ServerState:
         return hmac.compare_digest(given, f"{self.auth[0]}:{self.auth[1]}")
 
     @contextlib.contextmanager
-    def scoped(self, properties: dict[str, Any] | None,
-               variables: dict[str, Any] | None) -> Iterator[None]:
+    def scoped(self, properties: dict[str, Any] | None, variables: dict[str, Any] | None,
+               hold: bool = True) -> Iterator[None]:
         """Apply a request's property overrides and session variables while it runs.
 
         ksqlDB scopes SET and request properties to the request, so they are restored after.
+        With nothing to apply (``hold=False`` callers run no SET/DEFINE), the engine's lock is not
+        held, so a long pull or DuckDB query does not pause the persistent queries.
         """
         engine = self.engine
+        if not hold and not properties and not variables:
+            yield
+            return
         with engine.lock:
             saved_props, saved_vars = dict(engine.properties), dict(engine.variables)
             engine.properties.update({k: str(v) for k, v in (properties or {}).items()})

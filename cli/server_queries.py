@@ -97,7 +97,7 @@ def run_query(handler: Handler, sql_key: str, writer: Writer, content_type: str)
     state = handler.server.state
     dialect: Dialect = props.pop("streamsql.sql.dialect", "auto")
     try:
-        with state.scoped(props, variables):
+        with state.scoped(props, variables, hold=False):
             if _is_push(sql, state.engine.variables):
                 push: PushQuery | RowsResult = state.engine.push_query(sql)
             else:

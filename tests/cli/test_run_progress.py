@@ -6,8 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from cli_support import ROOT, streamsql_argv, wait_for
-from ptyterm import PtyTerm
+
+pytest.importorskip("pexpect", reason="the pty tests need pexpect (dev dependency pexpect==4.9.0)")
+
+from ptyterm import PtyTerm  # noqa: E402 - after the skip check
 
 EXAMPLE = str(ROOT / "queries" / "wordcount_windowed.sql")
 

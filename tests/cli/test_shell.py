@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from cli_support import ROOT, free_port, server_up, streamsql_argv, wait_for
-from ptyterm import PtyTerm
+
+pytest.importorskip("pexpect", reason="the pty tests need pexpect (dev dependency pexpect==4.9.0)")
+
+from ptyterm import PtyTerm  # noqa: E402 - after the skip check
 
 PROMPT = "streamsql>"
 CREATE = ("CREATE STREAM clicks (userid VARCHAR, page VARCHAR) WITH (KAFKA_TOPIC = 'clicks', "
