@@ -24,6 +24,7 @@ from clients import (
     kcat_consume,
     kcat_produce,
     produce,
+    topic_config,
 )
 from kafka_support import KafkaUnderTest
 from streamsql_process import StreamsqlProcess
@@ -121,3 +122,38 @@ def test_stateless_csas_between_independent_clients(kafka: KafkaUnderTest, tmp_p
         _stop_cleanly(proc)
     assert _actual(records) == expected, "records lost or processed twice across the restart"
     assert committed(bootstrap, group, source, PARTITIONS) == end_offsets(bootstrap, source, PARTITIONS)
+
+
+def test_group_by_count_table_between_independent_clients(kafka: KafkaUnderTest, tmp_path: Path) -> None:
+    bootstrap, uid = kafka.bootstrap, uuid.uuid4().hex[:8]
+    source, sink = f"clicks-{uid}", f"clicks-per-page-{uid}"
+    create_topic(bootstrap, source, PARTITIONS)
+    produce(bootstrap, source, [_pageview(i) for i in range(240)])
+    kcat_produce(bootstrap, source, [(k.decode(), v.decode()) for k, v in map(_pageview, range(240, 300))])
+    sql = tmp_path / "counts.sql"
+    sql.write_text(
+        f"""CREATE STREAM clicks (userid VARCHAR KEY, viewtime BIGINT, pageid VARCHAR)
+  WITH (KAFKA_TOPIC = '{source}', VALUE_FORMAT = 'JSON');
+CREATE TABLE clicks_per_page WITH (KAFKA_TOPIC = '{sink}') AS
+  SELECT pageid, COUNT(*) AS views, MAX(viewtime) AS last_view
+  FROM clicks GROUP BY pageid EMIT CHANGES;
+""",
+        encoding="utf-8",
+    )
+    with _run(bootstrap, sql, tmp_path / "run") as proc:
+        proc.wait_for_line(r"Running 1 persistent queries", STARTUP)
+        records = consume(bootstrap, sink, until=300, timeout=PROGRESS)  # one update per input
+        _stop_cleanly(proc)
+
+    # The changelog, read in offset order per partition: per page, the counts 1, 2, ... n.
+    updates: dict[bytes | None, list[int]] = {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        updates.setdefault(r.key, []).append(r.json()["VIEWS"])
+    expected = Counter(f"page-{i % 11}".encode() for i in range(300))
+    assert {k: v[-1] for k, v in updates.items()} == dict(expected)  # the final table
+    assert all(v == list(range(1, len(v) + 1)) for v in updates.values()), "each input counted once"
+    last = {r.key: r.json()["LAST_VIEW"] for r in sorted(records, key=lambda r: (r.partition, r.offset))}
+    assert last == {f"page-{p}".encode(): max(i for i in range(300) if i % 11 == p) for p in range(11)}
+    placement = java_partitions(bootstrap, sorted(k for k in updates if k), PARTITIONS)
+    assert all(r.key is not None and r.partition == placement[r.key] for r in records)
+    assert topic_config(bootstrap, sink)["cleanup.policy"] == "compact"  # a table's changelog

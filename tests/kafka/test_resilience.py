@@ -59,9 +59,10 @@ def test_run_without_broker_prints_a_clear_error(tmp_path: Path) -> None:
 class _Feeder(threading.Thread):
     """Produces numbered readings until stopped; remembers what the broker acknowledged."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, base_time: int | None = None) -> None:
         super().__init__(name="feeder", daemon=True)
         self.topic = topic
+        self.base_time = base_time  # record timestamps base_time + 20 ms * seq (else: now)
         self.producer = Producer(
             {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all",
              "enable.idempotence": True, "linger.ms": 5, "message.timeout.ms": 120_000,
@@ -84,8 +85,9 @@ class _Feeder(threading.Thread):
         seq = 0
         while not self.stopping.is_set():
             value = json.dumps({"seq": seq, "reading": seq / 10}).encode()
+            stamp = 0 if self.base_time is None else self.base_time + 20 * seq  # 0: now
             self.producer.produce(self.topic, key=b"sensor-%d" % (seq % 13), value=value,
-                                  on_delivery=self._delivered)
+                                  on_delivery=self._delivered, timestamp=stamp)
             self.producer.poll(0.01)  # ~100 records/s, delivery reports served
             seq += 1
         self.producer.flush(120)
@@ -128,3 +130,53 @@ def test_query_survives_a_broker_restart(kafka: KafkaUnderTest, tmp_path: Path) 
     assert all(r.json()["DOUBLED"] == r.json()["SEQ"] / 5 for r in records)
     duplicated = sum(n - 1 for n in out.values() if n > 1)
     print(f"restart: {len(acked)} inputs, {len(records)} outputs, {duplicated} duplicates")
+
+
+WINDOWED_SQL = """CREATE STREAM readings (sensor VARCHAR KEY, seq BIGINT, reading DOUBLE)
+  WITH (KAFKA_TOPIC = '{source}', VALUE_FORMAT = 'JSON');
+CREATE TABLE per_second WITH (KAFKA_TOPIC = '{sink}') AS
+  SELECT sensor, COUNT(*) AS n, SUM(seq) AS seq_sum
+  FROM readings WINDOW TUMBLING (SIZE 1 SECOND)
+  GROUP BY sensor EMIT CHANGES;
+"""
+
+
+def test_windowed_aggregation_survives_a_broker_restart(kafka: KafkaUnderTest, tmp_path: Path) -> None:
+    if kafka.broker is None:
+        pytest.skip("STREAMSQL_KAFKA points at an external broker, which this suite cannot restart")
+    uid = uuid.uuid4().hex[:8]
+    source, sink = f"wreadings-{uid}", f"per-second-{uid}"
+    create_topic(kafka.bootstrap, source, 3)
+    sql = tmp_path / "q.sql"
+    sql.write_text(WINDOWED_SQL.format(source=source, sink=sink), encoding="utf-8")
+    (tmp_path / "d").mkdir()
+    base = int(time.time()) * 1000
+    feeder = _Feeder(kafka.bootstrap, source, base_time=base)
+    with StreamsqlProcess(["run", str(sql), "--kafka", kafka.bootstrap, "--data-dir", str(tmp_path / "d")]) as proc:
+        proc.wait_for_line(r"Running 1 persistent queries", 60)
+        feeder.start()
+        try:
+            feeder.wait_acked(200, timeout=60)
+            consume(kafka.bootstrap, sink, until=100, timeout=60)  # the aggregation is flowing
+            kafka.broker.restart()
+            feeder.wait_acked(len(feeder.acked) + 200, timeout=120)
+        finally:
+            feeder.stopping.set()
+            feeder.join(150)
+        assert not feeder.failed, feeder.failed[:5]
+        records = consume(kafka.bootstrap, sink, until=len(feeder.acked), timeout=120)
+        code = proc.stop()
+    assert code == 0, f"exit {code}\n{proc.stderr[-5000:]}"
+    # Windowed keys are ksqlDB's: the KAFKA-format key, then the window start (8 bytes, big-endian).
+    final: dict[tuple[bytes, int], tuple[int, int]] = {}
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        assert r.key is not None and r.value is not None
+        window = int.from_bytes(r.key[-8:], "big")
+        final[(r.key[:-8], window)] = (r.json()["N"], r.json()["SEQ_SUM"])
+    expected: dict[tuple[bytes, int], tuple[int, int]] = {}
+    for seq in feeder.acked:
+        cell = (b"sensor-%d" % (seq % 13), (base + 20 * seq) // 1000 * 1000)
+        n, total = expected.get(cell, (0, 0))
+        expected[cell] = (n + 1, total + seq)
+    wrong = {k: (final.get(k), v) for k, v in expected.items() if final.get(k) != v}
+    assert not wrong and final.keys() == expected.keys(), f"{len(wrong)} windows wrong, e.g. {list(wrong.items())[:5]}"
