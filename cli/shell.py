@@ -79,7 +79,7 @@ class Shell:
     """The read-eval-print loop over a backend."""
 
     def __init__(self, backend: Backend, history: History, out: TextIO = sys.stdout,
-                 output_format: str = "TABULAR") -> None:
+                 output_format: str = "TABULAR", interactive: bool = True) -> None:
         self.backend = backend
         self.out = out
         self.output_format = output_format
@@ -88,7 +88,10 @@ class Shell:
         self._catalog = CatalogView()
         self.refresh_catalog()
         functions = [f.name for f in all_functions()]
-        self.session: PromptSession[str] = PromptSession(
+        self.session: PromptSession[str] | None = None
+        if not interactive:
+            return
+        self.session = PromptSession(
             history=history, lexer=KsqlLexer(frozenset(functions)), style=STYLE,
             completer=KsqlCompleter(lambda: self._catalog, functions), complete_while_typing=False,
             multiline=True, key_bindings=_key_bindings(), prompt_continuation=lambda w, n, s: "        > ",
@@ -123,6 +126,7 @@ class Shell:
     def loop(self) -> int:
         """Read and run input until Ctrl-D or `exit`."""
         self.banner()
+        assert self.session is not None, "an interactive shell has a prompt session"
         while True:
             try:
                 text = self.session.prompt(PROMPT)
@@ -217,6 +221,16 @@ class Shell:
                 self.spool.write(" | ".join(str(v) for v in row) + "\n")
 
 
+def _run_piped(backend: Backend, output_format: str) -> int:
+    """Statements from a pipe (``streamsql shell < script.sql``): run them all, no prompt;
+    exit status 1 at the first failure."""
+    shell = Shell(backend, InMemoryHistory(), output_format=output_format, interactive=False)
+    try:
+        return 0 if shell.run_statements(sys.stdin.read(), source="<stdin>") else 1
+    finally:
+        backend.close()
+
+
 def _history(path: str | None) -> History:
     if path is None:
         return InMemoryHistory()
@@ -244,6 +258,8 @@ def run(args: argparse.Namespace) -> int:
     except CliError as err:
         print(render_error(err), file=sys.stderr)
         return 1
+    if not sys.stdin.isatty():
+        return _run_piped(backend, args.output)
     shell = Shell(backend, _history(args.history or default_history), output_format=args.output)
     try:
         return shell.loop()

@@ -4,11 +4,12 @@ variables substitute, scripts run, non-ksqlDB queries fall back to DuckDB, error
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import wait_for
+from cli_support import ROOT, child_env, streamsql_argv, wait_for
 from prompt_toolkit.history import InMemoryHistory
 
 from cli.backend import LocalBackend
@@ -74,3 +75,15 @@ def test_errors_are_messages(shell: tuple[Shell, io.StringIO], capsys: pytest.Ca
     err = capsys.readouterr().err
     assert "NOPE" in err and "MISSING" in err.upper() and "Failed to read file" in err
     assert "Traceback" not in err
+
+
+def test_statements_piped_into_the_shell(tmp_path: Path) -> None:
+    script = ("CREATE STREAM p (a INT) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON', PARTITIONS=1);\n"
+              "INSERT INTO p (a) VALUES (7);\nSELECT * FROM p;\n")
+    done = subprocess.run(streamsql_argv("shell", "--data-dir", str(tmp_path / "d")), input=script, cwd=ROOT,
+                          env=child_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "| 7 |" in done.stdout and "1 row" in done.stdout
+    done = subprocess.run(streamsql_argv("shell", "--data-dir", str(tmp_path / "d")), input="SELEC 1;\n",
+                          cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.rstrip().endswith("^")
