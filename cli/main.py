@@ -6,11 +6,13 @@ import argparse
 import sys
 
 from cli import datagencmd, querycmd, runcmd, servercmd, shell, testcmd
+from cli.server import VERSION
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="streamsql", description="ksqlDB-compatible streaming SQL")
+    parser.add_argument("--version", action="version", version=f"streamsql {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     testcmd.add_parser(sub)
     runcmd.add_parser(sub)

@@ -26,11 +26,11 @@ from cli.completion import KsqlCompleter
 from cli.errors import CliError
 from cli.highlight import STYLE, KsqlLexer, tokens
 from cli.render import LiveTable, render_error, render_json, render_result
+from cli.server import VERSION
 from engine.errors import KsqlError
 from engine.expressions import all_functions
 from parser import statements as st
 
-VERSION = "0.1.0"
 PROMPT = "streamsql> "
 
 

@@ -200,3 +200,17 @@ def test_concurrent_statements_and_push_query(server) -> None:
     assert ready.wait(30)
     thread.join()
     assert received == [[f"p{i}"] for i in range(5)]
+
+
+def test_inserts_stream_with_a_chunked_request_body(server) -> None:
+    srv, _ = server
+    assert _ksql(srv.url, CREATE_PAGEVIEWS)[0] == 200
+    host, port = srv.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=30)
+    chunks = [b'{"target": "PAGEVIEWS"}\n{"userid": "a", ', b'"pageid": "x"}\n', b'{"userid": "b"}']
+    conn.request("POST", "/inserts-stream", body=iter(chunks), encode_chunked=True,
+                 headers={"Transfer-Encoding": "chunked"})
+    resp = conn.getresponse()
+    acks = [json.loads(line) for line in resp.read().decode().splitlines()]
+    conn.close()
+    assert acks == [{"status": "ok", "seq": 0}, {"status": "ok", "seq": 1}]
