@@ -181,3 +181,18 @@ def kcat_consume(bootstrap: str, topic: str) -> list[Record]:
         p, o, k, v = line.split("\t", 3)
         out.append(Record(int(p), int(o), k.encode(), v.encode()))
     return out
+
+
+def produce_transactions(bootstrap: str, topic: str, batches: list[list[tuple[bytes, bytes]]]) -> None:
+    """Produce each batch as one committed transaction (as exactly-once applications write):
+    the topic then holds a commit marker after every batch, an offset with no record."""
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random",
+         "transactional.id": f"tx-{uuid.uuid4().hex[:8]}"}
+    )
+    producer.init_transactions(60)
+    for batch in batches:
+        producer.begin_transaction()
+        for key, value in batch:
+            producer.produce(topic, key=key, value=value)
+        producer.commit_transaction(60)

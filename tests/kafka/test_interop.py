@@ -24,6 +24,7 @@ from clients import (
     kcat_consume,
     kcat_produce,
     produce,
+    produce_transactions,
     topic_config,
 )
 from kafka_support import KafkaUnderTest
@@ -157,3 +158,20 @@ CREATE TABLE clicks_per_page WITH (KAFKA_TOPIC = '{sink}') AS
     placement = java_partitions(bootstrap, sorted(k for k in updates if k), PARTITIONS)
     assert all(r.key is not None and r.partition == placement[r.key] for r in records)
     assert topic_config(bootstrap, sink)["cleanup.policy"] == "compact"  # a table's changelog
+
+
+def test_input_from_a_transactional_producer_is_read_once(kafka: KafkaUnderTest, tmp_path: Path) -> None:
+    """Exactly-once applications (Kafka Streams, ksqlDB) write transactions: every commit leaves a
+    marker that takes an offset but is no record. Reading past the gaps must neither skip nor
+    repeat records."""
+    bootstrap, uid = kafka.bootstrap, uuid.uuid4().hex[:8]
+    source, sink = f"tx-pageviews-{uid}", f"tx-pageviews-by-page-{uid}"
+    create_topic(bootstrap, source, PARTITIONS)
+    produce_transactions(bootstrap, source, [[_pageview(i) for i in range(n, n + 30)] for n in range(0, 300, 30)])
+    sql = _sql(tmp_path / "pageviews.sql", source, sink)
+    with _run(bootstrap, sql, tmp_path / "run") as proc:
+        proc.wait_for_line(r"Running 1 persistent queries", STARTUP)
+        expected = _expected(range(300))
+        records = consume(bootstrap, sink, until=sum(expected.values()), timeout=PROGRESS)
+        _stop_cleanly(proc)
+    assert _actual(records) == expected
