@@ -12,7 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 import parser as sqlparser
+from engine import types
 from engine.catalog import Catalog
 from engine.duck import EngineDatabase
 from engine.errors import KsqlError, KsqlStatementError
@@ -117,6 +120,46 @@ class Engine:
         self._wake.set()
         return result
 
+    def query(self, sql: str) -> RowsResult:
+        """Ad hoc query: a ksqlDB pull (or finite push) query, or — beyond ksqlDB — any DuckDB SQL
+        over the materialised tables (joins between tables, ORDER BY, window functions,
+        percentiles, ``COPY (...) TO 'file.parquet'``).
+
+        ksqlDB's own semantics win when the text is a query ksqlDB accepts; otherwise the text
+        runs as DuckDB SQL against this engine's database, read under the engine lock.
+        """
+        ksql_error: Exception | None = None
+        try:
+            parsed = sqlparser.parse_with_source(sql, self.variables)
+        except sqlparser.ParseError as err:
+            parsed, ksql_error = [], err
+        if len(parsed) == 1 and isinstance(parsed[0].statement, st.Query):
+            try:
+                result = self.execute_statement(parsed[0].statement, parsed[0].text)
+                assert isinstance(result, RowsResult)
+                return result
+            except KsqlError as err:
+                ksql_error = err
+        try:
+            return self._duckdb_query(sql)
+        except duckdb.Error as err:
+            if ksql_error is not None and parsed:
+                raise ksql_error from err
+            raise KsqlStatementError(f"{err}", sql) from err
+
+    def _duckdb_query(self, sql: str) -> RowsResult:
+        with self.lock:
+            cursor = self.db.cursor()
+            try:
+                relation = cursor.sql(sql)
+                if relation is None:  # COPY, SET, ... : statements without a result set
+                    return RowsResult(sql, [])
+                table = relation.to_arrow_table()
+            finally:
+                cursor.close()
+        columns = [(f.name, types.from_arrow(f.type)) for f in table.schema]
+        return RowsResult(sql, columns, [list(r.values()) for r in table.to_pylist()])
+
     def push_query(self, sql: str) -> PushQuery:
         """Start a push query (``SELECT ... EMIT CHANGES``) whose rows stream to the handle."""
         parsed = sqlparser.parse_with_source(sql, self.variables)
@@ -138,6 +181,7 @@ class Engine:
 
     def add_query(self, query: RunningQuery) -> None:
         """Register a persistent query and let the runtime pick it up."""
+        query.max_records = int(self.properties.get("ksql.streams.max.poll.records", query.max_records))
         self.running[query.info.id] = query
         self.catalog.queries[query.info.id] = query.info
         self._wake.set()

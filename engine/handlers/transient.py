@@ -45,9 +45,11 @@ def start_push_query(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
     topic = engine.store.topic(source.topic)
     if topic is None:
         raise KsqlStatementError(f"Topic '{source.topic}' does not exist.")
+    processor: AggregateProcessor | PushProcessor
     if isinstance(plan, AggregatePlan):
-        processor: AggregateProcessor | PushProcessor = AggregateProcessor(engine, info.id, plan, None, push=push)
-        push.on_close = processor.drop_state
+        aggregate = AggregateProcessor(engine, info.id, plan, None, push=push)
+        push.on_close = aggregate.drop_state  # transient state goes with the query
+        processor = aggregate
     else:
         processor = PushProcessor(engine, info.id, plan, source, push)
     earliest = engine.properties.get("ksql.streams.auto.offset.reset", "earliest") == "earliest"
@@ -100,9 +102,9 @@ def pull_query(engine: Engine, stmt: st.Query, text: str, source: Source) -> Row
     alias = select.from_.alias
     items = expand_select(select.items, {alias or source.name: source}, persistent=False)
     if source.window is not None and any(isinstance(i.expr, exp.Star) for i in select.items):
-        keys = len(source.key_columns)
+        n_keys = len(source.key_columns)
         bounds = [type(items[0])(n, exp.Column(this=exp.Identifier(this=n, quoted=True))) for n in ("WINDOWSTART", "WINDOWEND")]
-        items = items[:keys] + bounds + items[keys:]
+        items = items[:n_keys] + bounds + items[n_keys:]
     _check_pseudo_columns([i.expr for i in items], "SELECT")
     if select.where is not None:
         _check_pseudo_columns([select.where], "WHERE")

@@ -84,7 +84,7 @@ def is_aggregate_call(node: exp.Expression) -> bool:
 def has_aggregates(select: Select) -> bool:
     """True when the select list or HAVING calls an aggregate function."""
     nodes = [i.expr for i in select.items] + ([select.having] if select.having is not None else [])
-    return any(is_aggregate_call(n) for node in nodes for n in node.walk())
+    return any(isinstance(n, exp.Expression) and is_aggregate_call(n) for node in nodes for n in node.walk())
 
 
 def _compile(expr: exp.Expression, scope: Scope, clause: str = "SELECT") -> Compiled:
@@ -111,7 +111,7 @@ class _Calls:
         if text in self._seen:
             return _ref(f"__AGG{self._seen[text]}")
         for inner in node.expressions:
-            if any(is_aggregate_call(n) for n in inner.walk()):
+            if any(isinstance(n, exp.Expression) and is_aggregate_call(n) for n in inner.walk()):
                 raise KsqlStatementError(f"Aggregate functions can not be nested: {text}")
         if not supported(name):
             raise KsqlStatementError(f"Can't find any functions with the name '{name}'")
@@ -204,7 +204,7 @@ def _check_group_by(group: tuple[exp.Expression, ...]) -> None:
     if len(group) == 1 and isinstance(group[0], exp.Tuple) and not group[0].expressions:
         raise KsqlStatementError("GROUP BY requires at least one expression")
     for g in group:
-        for n in g.walk():
+        for n in g.find_all(exp.Anonymous):
             if is_aggregate_call(n):
                 raise KsqlStatementError(f"GROUP BY does not support aggregate functions: "
                                          f"{str(n.this).upper()} is an aggregate function.")
@@ -284,7 +284,7 @@ def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str |
     post = _post_scope(keys, calls.calls, select.window is not None)
     values = [(n, _compile_post(e, post, "SELECT")) for n, e in rewritten]
     having = _compile_post(having_expr, post, "HAVING") if having_expr is not None else None
-    if having is not None and having.type.base != "BOOLEAN":
+    if having is not None and select.having is not None and having.type.base != "BOOLEAN":
         raise KsqlStatementError(f"Type error in HAVING expression: Should evaluate to boolean but is "
                                  f"{format_expression(select.having)} ({having.type.sql()}) instead.")
     where = _compile(select.where, scope, "WHERE") if select.where is not None else None
