@@ -49,7 +49,9 @@ class TopicReader:
             batch = self._topic.fetch(p, pos, per_partition)
             if batch.num_rows:
                 parts.append(batch)
-                self.positions[p] = pos + batch.num_rows
+                # Kafka offsets can have gaps (transaction markers, compaction): continue after
+                # the last record returned, not after as many offsets as records.
+                self.positions[p] = int(batch.column("offset")[batch.num_rows - 1].as_py()) + 1
         if not parts:
             return None
         if len(parts) == 1:
