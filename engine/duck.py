@@ -41,6 +41,10 @@ class EngineDatabase:
         self.con = shared_instance().cursor()
         target = str(path).replace("'", "''") if path is not None else ":memory:"
         self.con.execute(f"ATTACH '{target}' AS {self.name}")
+        if path is not None:
+            # State larger than memory spills here instead of failing (DuckDB's buffer manager).
+            spill = str(path.parent / "duckdb_tmp").replace("'", "''")
+            self.con.execute(f"SET temp_directory = '{spill}'")
         self._enter(self.con)
 
     def _enter(self, con: duckdb.DuckDBPyConnection) -> None:

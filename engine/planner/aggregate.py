@@ -253,7 +253,13 @@ def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str |
                    config: dict[str, str] | None = None) -> AggregatePlan:
     """Plan a GROUP BY query (stream or table source, optionally windowed)."""
     if not select.group_by:
-        raise KsqlStatementError("Aggregate functions require a GROUP BY clause.")
+        calls = [format_expression(n) for i in select.items for n in i.expr.find_all(exp.Anonymous)
+                 if is_aggregate_call(n)]
+        text = ", ".join(c.replace("COUNT(*)", "COUNT(ROWTIME)") for c in calls)
+        raise KsqlStatementError(f"CREATE TABLE AS SELECT statement does not support aggregate function [{text}] "
+                                 f"without a GROUP BY clause.")
+    if select.emit == "FINAL" and select.window is None:
+        raise KsqlError("EMIT FINAL is only supported for windowed aggregations.")
     _check_group_by(select.group_by)
     _check_window_bounds(select.group_by + ((select.having,) if select.having is not None else ())
                          + ((select.where,) if select.where is not None else ()))
@@ -277,9 +283,10 @@ def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str |
         raise KsqlError("One of the functions used in the statement has an intermediate type that the value format "
                         "can not handle. Please remove the function or change the format.")
     if source.kind == "TABLE":
-        bad = [c.name for c in calls.calls if c.name not in UNDOABLE]
+        bad = list(dict.fromkeys(c.name for c in calls.calls if c.name not in UNDOABLE))
         if bad:
-            raise KsqlStatementError(f"The aggregation functions {', '.join(dict.fromkeys(bad))} cannot be applied "
+            listed = bad[0] if len(bad) == 1 else f"{', '.join(bad[:-1])} and {bad[-1]}"
+            raise KsqlStatementError(f"The aggregation functions {listed} cannot be applied "
                                      f"to a table source, only to a stream source.")
     post = _post_scope(keys, calls.calls, select.window is not None)
     values = [(n, _compile_post(e, post, "SELECT")) for n, e in rewritten]
