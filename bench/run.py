@@ -1,0 +1,262 @@
+"""The benchmark runner: ``python -m bench.run [--quick] [--backend embedded|kafka|both] [--workloads ...]``.
+
+For each backend and workload, in this order and close together in time (the machine is shared,
+so ratios between figures taken minutes apart would carry the noise):
+
+1. the workload's input is written once (``bench.backends``) by this process;
+2. the raw consume of the same topics (``raw-embedded`` / aiokafka ``getmany``) in a fresh process;
+3. the engine over the same topics in a fresh process (CPU, wall, peak RSS);
+4. the latency run at a fixed rate (fresh topics, engine on its background thread);
+5. on Kafka, for the pageviews count, Quix Streams over the same input topic.
+
+Then the memory runs (tumbling COUNT over 1 M and, in the full run, 10 M distinct keys), and
+the results go to ``bench/results/`` (``latest.json``/``.md``/``.png`` plus dated copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import datasets, report, workers
+from bench.backends import Backend
+from bench.workloads import MEMORY, WORKLOADS, Workload, get
+
+WORK = workers.REPO / ".work" / "bench"
+
+
+@dataclass
+class Settings:
+    """Sizes of one run: ``--quick`` (a smoke run, minutes) or full."""
+
+    base: int = 2_000_000
+    memory_keys: tuple[int, ...] = (1_000_000, 10_000_000)
+    rate: int = 10_000
+    warmup_s: float = 5.0
+    duration_s: float = 30.0
+    latency: bool = True
+    peer: bool = True
+    quick: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+QUICK = Settings(base=300_000, memory_keys=(1_000_000,), warmup_s=2.0, duration_s=6.0, quick=True)
+
+
+def pending_reason(workload: Workload) -> str | None:
+    """Why the engine cannot run ``workload`` yet (a statement it rejects as unsupported), or None."""
+    from engine.engine import Engine
+    from engine.errors import KsqlError
+
+    engine = Engine(auto_create_topics=True)
+    try:
+        engine.execute(workload.sql.format(p="chk_", o="chk_out_"))
+    except KsqlError as err:
+        return str(err).splitlines()[0]
+    finally:
+        engine.close()
+    return None
+
+
+def _rates(m: dict[str, Any]) -> dict[str, Any]:
+    events = m["events"]
+    return {"events_per_s": events / m["wall_s"] if m["wall_s"] else None,
+            "events_per_cpu_s": events / m["cpu_s"] if m["cpu_s"] else None}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+class Runner:
+    """Runs the measurements of one invocation and collects result rows."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        self.s = settings
+        self.root = root
+        self.rows: list[dict[str, Any]] = []
+        self._seq = 0
+
+    def _state_dir(self, label: str) -> Path:
+        self._seq += 1
+        path = self.root / "state" / f"{self._seq:03d}-{label}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _base_spec(self, backend: Backend, wl: Workload, label: str) -> dict[str, Any]:
+        out = f"o{backend.run_id}_{self._seq + 1:03d}_"
+        return {"workload": wl.name, "state_dir": str(self._state_dir(label)), "out_prefix": out}
+
+    def raw_consume(self, backend: Backend, wl: Workload, dataset: datasets.Dataset, events: int) -> dict[str, Any]:
+        """The I/O ceiling over the workload's input topics."""
+        topics = [backend.prefix(dataset) + p for p in wl.inputs]
+        spec = {**backend.spec(dataset), "topics": topics, "events": events,
+                "mode": "raw-kafka" if backend.bootstrap else "raw-embedded"}
+        raw = workers.run(spec)
+        raw.update(_rates(raw), client="aiokafka getmany" if backend.bootstrap else "embedded fetch")
+        if backend.bootstrap:
+            fetch = workers.run({**spec, "mode": "store-fetch"})
+            raw["store_fetch"] = {**fetch, **_rates(fetch)}
+        return raw
+
+    def engine(self, backend: Backend, wl: Workload, dataset: datasets.Dataset, events: int,
+               **extra: Any) -> dict[str, Any]:
+        spec = {**self._base_spec(backend, wl, f"{backend.name}-{wl.name}"), **backend.spec(dataset),
+                "mode": "engine", "events": events, **extra}
+        m = workers.run(spec)
+        m.update(_rates(m))
+        shutil.rmtree(spec["state_dir"], ignore_errors=True)
+        return m
+
+    def latency(self, backend: Backend, wl: Workload) -> dict[str, Any]:
+        """Fixed-rate end-to-end latency on fresh topics."""
+        from bench import latency
+
+        spec = {**self._base_spec(backend, wl, f"{backend.name}-{wl.name}-latency"), "mode": "latency",
+                "kafka": backend.bootstrap, "store_dir": str(self.root / "latency" / f"{self._seq:03d}"),
+                "in_prefix": f"l{backend.run_id}_{self._seq:03d}_", "rate": self.s.rate,
+                "warmup_s": self.s.warmup_s, "duration_s": self.s.duration_s}
+        if backend.bootstrap is None:
+            return workers.run(spec)
+        store = backend._store(datasets.Dataset("latency", 0))
+        return workers.run_driven(spec, lambda: latency.drive(store, spec))
+
+    def peer(self, backend: Backend, wl: Workload, dataset: datasets.Dataset, events: int) -> dict[str, Any]:
+        assert backend.bootstrap is not None
+        topic = backend.prefix(dataset) + wl.inputs[-1]
+        m = workers.run_quix(backend.bootstrap, topic, f"q{backend.run_id}_{self._seq}_{wl.sink}", events,
+                             self._state_dir("quix"), f"quix-{backend.run_id}-{self._seq}")
+        m.update(_rates(m))
+        return m
+
+    def measure(self, backend: Backend, wl: Workload) -> dict[str, Any]:
+        """Every figure of one workload on one backend."""
+        row: dict[str, Any] = {"name": wl.name, "backend": backend.name, "differs": wl.differs}
+        reason = pending_reason(wl)
+        if reason is not None:
+            print(f"  {wl.name}: pending ({reason})", flush=True)
+            return {**row, "status": "pending", "reason": reason}
+        dataset = datasets.for_workload(wl, self.s.base)
+        events = backend.ensure(dataset, wl.inputs)
+        raw = self.raw_consume(backend, wl, dataset, events)
+        eng = self.engine(backend, wl, dataset, events)
+        row.update(status="ok" if eng["complete"] else "incomplete", events=eng["events"], wall_s=eng["wall_s"],
+                   cpu_s=eng["cpu_s"], events_per_s=eng["events_per_s"], events_per_cpu_s=eng["events_per_cpu_s"],
+                   peak_rss_mb=eng["peak_rss_mb"], records_out=eng["records_out"],
+                   ratio_vs_raw_consume=_ratio(eng["events_per_cpu_s"], raw["events_per_cpu_s"]),
+                   ratio_vs_raw_consume_wall=_ratio(eng["events_per_s"], raw["events_per_s"]), raw_consume=raw)
+        if "peer" in wl.tags and backend.bootstrap and self.s.peer:
+            peer = self.peer(backend, wl, dataset, events)
+            row.update(peer=peer, ratio_vs_peer=_ratio(eng["events_per_cpu_s"], peer["events_per_cpu_s"]),
+                       ratio_vs_peer_wall=_ratio(eng["events_per_s"], peer["events_per_s"]))
+        if self.s.latency:
+            lat = self.latency(backend, wl)
+            row.update({k: v for k, v in lat.items() if k.startswith("latency_")})
+        print(f"  {wl.name} [{backend.name}]: {report.summary(row)}", flush=True)
+        return row
+
+    def memory(self, backend: Backend, keys: int, duckdb: dict[str, str] | None = None) -> dict[str, Any]:
+        """Peak RSS of a tumbling COUNT over ``keys`` distinct keys (state on disk)."""
+        dataset = datasets.Dataset("distinct", keys)
+        events = backend.ensure(dataset, MEMORY.inputs)
+        label = f"{MEMORY.name}-{keys // 1_000_000}M" + ("-" + "-".join(f"{v}" for v in duckdb.values()) if duckdb else "")
+        eng = self.engine(backend, MEMORY, dataset, events, sample_rss=True, rss_interval=1.0,
+                          duckdb=duckdb or {})
+        backend.drop(dataset)
+        row = {"name": label, "backend": backend.name, "differs": MEMORY.differs, "status": "ok" if eng["complete"] else "incomplete",
+               "distinct_keys": keys, "duckdb_settings": duckdb or {}, **{k: eng[k] for k in (
+                   "events", "wall_s", "cpu_s", "events_per_s", "events_per_cpu_s", "peak_rss_mb", "rss_start_mb",
+                   "state_mb", "records_out")}, "rss_samples": report.thin(eng.get("rss_samples", []), 40)}
+        print(f"  {label} [{backend.name}]: {report.summary(row)}", flush=True)
+        return row
+
+    def run_backend(self, backend: Backend, names: list[str], memory: bool) -> None:
+        print(f"== {backend.name}", flush=True)
+        for wl in (get(n) for n in names):
+            try:
+                self.rows.append(self.measure(backend, wl))
+            except workers.WorkerError as err:
+                print(f"  {wl.name}: error: {err}", flush=True)
+                self.rows.append({"name": wl.name, "backend": backend.name, "status": "error", "reason": str(err)[-500:]})
+        if memory:
+            for keys in self.s.memory_keys:
+                self.rows.append(self.memory(backend, keys))
+            for keys, settings in self.s.extra.get("memory_limited", []):
+                self.rows.append(self.memory(backend, keys, settings))
+
+
+def start_broker(root: Path) -> tuple[Any, str]:
+    """A throwaway broker for the run (jars shared with tools/kafka)."""
+    from tools.kafka.broker import KafkaBroker
+
+    broker = KafkaBroker(root / "kafka", die_with_parent=True)
+    broker.fetch()
+    return broker, broker.start()
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    import os
+
+    load = os.getloadavg()
+    return {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "loadavg_at_start": [round(x, 2) for x in load]}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="smoke run: small inputs, 1 M keys memory run only")
+    p.add_argument("--backend", choices=("embedded", "kafka", "both"), default="both")
+    p.add_argument("--workloads", nargs="*", default=[w.name for w in WORKLOADS],
+                   help="workload names (default: all)")
+    p.add_argument("--base", type=int, help="input records per workload before its scale factor")
+    p.add_argument("--no-memory", action="store_true", help="skip the distinct-key memory runs")
+    p.add_argument("--no-latency", action="store_true", help="skip the fixed-rate latency runs")
+    p.add_argument("--no-peer", action="store_true", help="skip Quix Streams")
+    p.add_argument("--bootstrap", help="use this broker instead of starting one")
+    p.add_argument("--out", type=Path, default=workers.REPO / "bench" / "results")
+    return p.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    s = QUICK if args.quick else Settings(extra={"memory_limited": [(10_000_000, {"memory_limit": "1GB"})]})
+    if args.base:
+        s.base = args.base
+    s.latency, s.peer = not args.no_latency, not args.no_peer
+    return s
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    s = settings_from(args)
+    root = WORK / time.strftime("run-%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    runner = Runner(s, root)
+    began, info = time.time(), machine()
+    backends = ["embedded", "kafka"] if args.backend == "both" else [args.backend]
+    try:
+        for name in backends:
+            broker, bootstrap = (None, None)
+            if name == "kafka":
+                broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_broker(root)
+            backend = Backend(name, root / name, bootstrap)
+            try:
+                runner.run_backend(backend, args.workloads, memory=not args.no_memory)
+            finally:
+                backend.close()
+                if broker is not None:
+                    broker.stop()
+    finally:
+        info.update(loadavg_at_end=[round(x, 2) for x in __import__("os").getloadavg()],
+                    duration_s=round(time.time() - began), quick=s.quick, base_events=s.base)
+        report.write(args.out, runner.rows, info, s.rate)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
