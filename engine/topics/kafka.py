@@ -17,7 +17,7 @@ calls. Records decoded past ``max_records`` are kept for the next call, and the 
 partition is requested in the background so the broker round trip overlaps the caller's work.
 Read isolation is ``read_uncommitted``; control batches are skipped.
 
-Consumer-group offsets use the group coordinator directly (OffsetCommit with generation -1, as
+Consumer-group offsets use the group coordinator directly (``kafka_groups``: OffsetCommit with generation -1, as
 a client with manual assignment commits; OffsetFetch), so no group membership is needed.
 
 Failures: the broker unreachable at start is retried with backoff for ``connect_timeout``, then
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import threading
 import time
 from collections.abc import Coroutine
@@ -39,18 +38,16 @@ from typing import Any, TypeVar
 import aiokafka.errors as errors
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.client import AIOKafkaClient, ConnectionGroup
+from aiokafka.client import AIOKafkaClient
 from aiokafka.cluster import ClusterMetadata
-from aiokafka.protocol.admin import DeleteGroupsRequest
-from aiokafka.protocol.commit import OffsetCommitRequest, OffsetFetchRequest
 from aiokafka.protocol.fetch import FetchRequest
 from aiokafka.protocol.offset import OffsetRequest
 from aiokafka.structs import TopicPartition
 
+from engine.topics import kafka_groups
 from engine.topics.base import HEADER_TYPE, TopicConfig, TopicError
 from engine.topics.kafka_client import (
     EARLIEST,
-    GROUP_COORDINATOR,
     LoopThread,
     MetadataUnavailableError,
     describe,
@@ -62,9 +59,6 @@ from engine.topics.kafka_topic import KafkaTopic
 
 T = TypeVar("T")
 
-# DeleteGroups answers meaning "nothing to delete": GROUP_ID_NOT_FOUND, and NON_EMPTY_GROUP
-# (another client has joined the group: its offsets are not ours to drop).
-_GONE_GROUP_CODES = (69, 68)
 
 
 class KafkaStore:
@@ -417,28 +411,13 @@ class KafkaStore:
         if tracked and tracked & names:
             client.set_topics(sorted(tracked - names))
 
-    # -- consumer groups --------------------------------------------------------------------
+    # -- consumer groups (kafka_groups) -----------------------------------------------------
 
     def commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
         """Store committed offsets (next offset to read) for ``group``, keyed (topic, partition)."""
         if offsets:
-            self._run(self._commit(group, offsets))
-
-    async def _commit(self, group: str, offsets: dict[tuple[str, int], int]) -> None:
-        by_topic: dict[str, list[tuple[int, int, str]]] = {}
-        for (topic, partition), offset in sorted(offsets.items()):
-            by_topic.setdefault(topic, []).append((partition, offset, ""))
-        request = OffsetCommitRequest(
-            group, -1, "", OffsetCommitRequest.DEFAULT_RETENTION_TIME, list(by_topic.items())
-        )
-
-        async def attempt() -> None:
-            response = await self._coordinator_send(group, request)
-            for topic, rows in response.topics:
-                for partition, code in rows:
-                    raise_for(code, f"commit {group} {topic}-{partition}")
-
-        await retry(attempt, self._deadline(), self._refresh)
+            done = kafka_groups.commit_offsets(self._client, group, offsets, self._deadline(), self._refresh)
+            self._run(done)
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
         """Committed offsets of ``group`` for ``topic``: partition -> next offset to read."""
@@ -448,20 +427,9 @@ class KafkaStore:
         parts = (await self._metadata_retrying()).partitions_for_topic(topic)
         if not parts:
             return {}
-        request = OffsetFetchRequest(group, [(topic, sorted(parts))])
-
-        async def attempt() -> dict[int, int]:
-            response = await self._coordinator_send(group, request)
-            raise_for(getattr(response, "error_code", 0), f"offsets of group {group}")
-            found: dict[int, int] = {}
-            for _, rows in response.topics:
-                for partition, offset, _, code in rows:
-                    raise_for(code, f"offsets of group {group} {topic}-{partition}")
-                    if offset >= 0:
-                        found[partition] = int(offset)
-            return found
-
-        return await retry(attempt, self._deadline(), self._refresh)
+        return await kafka_groups.fetch_offsets(
+            self._client, group, topic, sorted(parts), self._deadline(), self._refresh
+        )
 
     def delete_groups(self, groups: list[str]) -> None:
         """Delete consumer groups and their committed offsets; unknown groups are no error."""
@@ -469,28 +437,7 @@ class KafkaStore:
             self._run(self._delete_groups(groups))
 
     async def _delete_groups(self, groups: list[str]) -> None:
-        async def coordinator(group: str) -> int:
-            return int(await self._client.coordinator_lookup(GROUP_COORDINATOR, group))
-
-        async def delete(node: int, names: list[str]) -> None:
-            request = DeleteGroupsRequest(names)
-            response = await self._client.send(node, request, group=ConnectionGroup.COORDINATION)
-            for group, code in response.results:
-                if code and code not in _GONE_GROUP_CODES:
-                    raise TopicError(f"Cannot delete group '{group}': {errors.for_code(code).__name__}")
-
-        by_node: dict[int, list[str]] = {}
-        for group in groups:
-            node = await retry(functools.partial(coordinator, group), self._deadline(), self._refresh)
-            by_node.setdefault(node, []).append(group)
-        for node, names in by_node.items():
-            await retry(functools.partial(delete, node, names), self._deadline(), self._refresh)
-
-    async def _coordinator_send(self, group: str, request: Any) -> Any:
-        node = await self._client.coordinator_lookup(GROUP_COORDINATOR, group)
-        if node is None:  # no broker known right now (restarting)
-            raise errors.NodeNotReadyError(f"no coordinator for group {group}")
-        return await self._client.send(node, request, group=ConnectionGroup.COORDINATION)
+        await kafka_groups.delete_groups(self._client, groups, self._deadline(), self._refresh)
 
     # -- lifecycle --------------------------------------------------------------------------
 
