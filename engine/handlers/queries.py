@@ -8,8 +8,10 @@ from engine.catalog import Column, QueryInfo, Source, WindowInfo
 from engine.ddl import resolve_formats, split_format_properties
 from engine.errors import KsqlStatementError
 from engine.operators.aggregate import AggregateProcessor
+from engine.operators.join import JoinProcessor
 from engine.operators.stateless import StatelessProcessor
 from engine.planner.aggregate import AggregatePlan, has_aggregates, plan_aggregate
+from engine.planner.join import JoinPlan, analyze, joined_source, plan_join
 from engine.planner.stateless import StatelessPlan, plan_stateless
 from engine.results import StatementResult
 from engine.runtime.query import Processor, RunningQuery
@@ -21,7 +23,7 @@ from parser import statements as st
 if TYPE_CHECKING:
     from engine.engine import Engine
 
-Plan = StatelessPlan | AggregatePlan
+Plan = StatelessPlan | AggregatePlan | JoinPlan
 
 
 def _kind_word(kind: str) -> str:
@@ -29,9 +31,9 @@ def _kind_word(kind: str) -> str:
 
 
 def single_source(engine: Engine, select: st.Select) -> Source:
-    """The one source of a join-free select."""
-    if select.joins:
-        raise KsqlStatementError("JOIN queries are not supported yet.")
+    """The one source of a join-free select; for a join, the synthetic source of its joined rows."""
+    if select.joins:  # joins: engine/planner/join.py
+        return joined_source(*analyze(select, engine.catalog))
     source = engine.catalog.source(select.from_.name)
     if source is None:
         raise KsqlStatementError(f"{select.from_.name} does not exist.")
@@ -44,11 +46,19 @@ def is_aggregation(select: st.Select) -> bool:
 
 
 def plan_select(select: st.Select, source: Source, persistent: bool, sink: str | None = None,
-                config: dict[str, str] | None = None) -> Plan:
+                config: dict[str, str] | None = None) -> StatelessPlan | AggregatePlan:
     """The stateless or aggregate plan of a select over one source."""
     if is_aggregation(select):
         return plan_aggregate(select, source, persistent, sink, config)
     return plan_stateless(select, source, persistent, sink_name=sink)
+
+
+def plan_query(engine: Engine, select: st.Select, source: Source, persistent: bool,
+               sink: str | None = None) -> Plan:
+    """``plan_select``, or for a select with JOINs the join plan (engine/planner/join.py)."""
+    if select.joins:
+        return plan_join(select, engine.catalog, persistent, sink, engine.properties)
+    return plan_select(select, source, persistent, sink, engine.properties)
 
 
 def _result_kind(source: Source, select: st.Select) -> str:
@@ -64,6 +74,8 @@ def _check_sink_absent(engine: Engine, stmt: st.CreateAsSelect) -> None:
 
 
 def _window_info(plan: Plan, source: Source) -> WindowInfo | None:
+    if isinstance(plan, JoinPlan):
+        plan = plan.post
     if isinstance(plan, AggregatePlan):
         w = plan.window
         return WindowInfo(w.kind, w.size_ms if w.kind != "SESSION" else None) if w is not None else None
@@ -108,6 +120,8 @@ def group_id(engine: Engine, query_id: str) -> str:
 
 
 def _processor(engine: Engine, query_id: str, plan: Plan, source: Source, sink: Source) -> Processor:
+    if isinstance(plan, JoinPlan):
+        return JoinProcessor(engine, query_id, plan, sink, view=sink.name)
     if isinstance(plan, AggregatePlan):
         return AggregateProcessor(engine, query_id, plan, sink, view=sink.name)
     return StatelessProcessor(engine, query_id, plan, source, sink, materialize=sink.kind == "TABLE")
@@ -117,15 +131,20 @@ def start_query(engine: Engine, query_id: str, text: str, source: Source, sink: 
     """Create the sink topic and register the running query."""
     topic = engine.store.create_topic(TopicConfig(sink.topic, sink.partitions, compacted=sink.kind == "TABLE"))
     sink.partitions = topic.partitions
-    src_topic = engine.store.topic(source.topic)
-    if src_topic is None:
-        raise KsqlStatementError(f"Topic '{source.topic}' does not exist.")
+    inputs = [leaf.source for leaf in plan.tree.leaves] if isinstance(plan, JoinPlan) else [source]
+    src_topics = [engine.store.topic(s.topic) for s in inputs]
+    for src, src_topic in zip(inputs, src_topics, strict=True):
+        if src_topic is None:
+            raise KsqlStatementError(f"Topic '{src.topic}' does not exist.")
     processor = _processor(engine, query_id, plan, source, sink)
-    reader = TopicReader(engine.store, src_topic, group_id(engine, query_id))
+    readers = [TopicReader(engine.store, src_topic, group_id(engine, query_id)) for src_topic in src_topics
+               if src_topic is not None]
     saved = getattr(processor, "initial_positions", None)
-    if saved is not None:
-        reader.seek(saved(src_topic.name))
-    engine.add_query(RunningQuery(QueryInfo(query_id, text, sink.name, [source.name]), [reader], processor, topic))
+    for reader in readers:
+        if saved is not None:
+            reader.seek(saved(reader.topic.name))
+    info = QueryInfo(query_id, text, sink.name, [s.name for s in inputs])
+    engine.add_query(RunningQuery(info, readers, processor, topic))
 
 
 def create_as_select(engine: Engine, stmt: st.CreateAsSelect, text: str) -> StatementResult:
@@ -138,7 +157,7 @@ def create_as_select(engine: Engine, stmt: st.CreateAsSelect, text: str) -> Stat
         raise KsqlStatementError(f"Invalid result type. Your SELECT query produces a {produced}. Please use "
                                  f"CREATE {produced} AS SELECT statement instead.")
     _check_sink_absent(engine, stmt)
-    plan = plan_select(stmt.select, source, persistent=True, sink=stmt.name, config=engine.properties)
+    plan = plan_query(engine, stmt.select, source, persistent=True, sink=stmt.name)
     if not plan.value_columns:
         raise KsqlStatementError("The projection contains no value columns.")
     if stmt.kind == "TABLE" and isinstance(plan, StatelessPlan):
@@ -180,7 +199,8 @@ def insert_into(engine: Engine, stmt: st.InsertInto, text: str) -> StatementResu
     if source.kind == "TABLE" or is_aggregation(stmt.select):
         raise KsqlStatementError(f"Incompatible data sink and query result. Data sink ({target.name}) type is "
                                  f"KSTREAM but select query result is KTABLE.")
-    plan = plan_stateless(stmt.select, source, persistent=True, sink_name=target.name)
+    plan: StatelessPlan | JoinPlan = plan_join(stmt.select, engine.catalog, True, target.name, engine.properties) \
+        if stmt.select.joins else plan_stateless(stmt.select, source, persistent=True, sink_name=target.name)
     _check_insert_schema(plan, target)
     query_id = engine.catalog.next_query_id("INSERTQUERY", target.name)
     start_query(engine, query_id, text, source, target, plan)
@@ -192,7 +212,7 @@ def _schema_text(columns: list[Column]) -> str:
     return ", ".join(f"`{c.name}` {c.type.sql()}{' KEY' if c.namespace == 'KEY' else ''}" for c in columns)
 
 
-def _check_insert_schema(plan: StatelessPlan, target: Source) -> None:
+def _check_insert_schema(plan: StatelessPlan | JoinPlan, target: Source) -> None:
     result = plan.key_columns + plan.value_columns
     expected = target.key_columns + target.value_columns
     same = [(c.name, c.type, c.namespace) for c in result] == [(c.name, c.type, c.namespace) for c in expected]

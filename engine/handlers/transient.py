@@ -18,8 +18,10 @@ from engine.expressions import ExpressionError, compile_expression, format_expre
 from engine.expressions.scope import Scope, ScopeEntry, quote_ident
 from engine.handlers.queries import is_aggregation, plan_select, single_source
 from engine.operators.aggregate import AggregateProcessor
+from engine.operators.join import JoinProcessor
 from engine.operators.stateless import PushProcessor
 from engine.planner.aggregate import AggregatePlan
+from engine.planner.join import plan_join
 from engine.planner.projection import column_name, expand_select
 from engine.results import RowsResult
 from engine.runtime.push import PushQuery, next_transient_id
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 def start_push_query(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
     """Start a transient push query whose rows stream to the returned handle."""
+    if stmt.select.joins:  # joins: engine/planner/join.py, engine/operators/join.py
+        return _start_join_push(engine, stmt, text)
     source = single_source(engine, stmt.select)
     plan = plan_select(stmt.select, source, persistent=False, config=engine.properties)
     columns = {c.name: c for c in plan.key_columns + plan.value_columns}
@@ -58,10 +62,35 @@ def start_push_query(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
     return push
 
 
+def _start_join_push(engine: Engine, stmt: st.Query, text: str) -> PushQuery:
+    """A push query over a join: one reader per joined source, the join operator feeding the push."""
+    plan = plan_join(stmt.select, engine.catalog, persistent=False, config=engine.properties)
+    columns = {c.name: c for c in plan.key_columns + plan.value_columns}
+    if isinstance(plan.post, AggregatePlan) and plan.post.window is not None:
+        columns.update({n: Column(n, BIGINT) for n in ("WINDOWSTART", "WINDOWEND")})
+    ordered = [(columns[n].name, columns[n].type) for n in plan.select_order if n in columns]
+    sources = [leaf.source for leaf in plan.tree.leaves]
+    info = QueryInfo(next_transient_id(), text, None, [s.name for s in sources])
+    push = PushQuery(engine, info, ordered, stmt.select.limit)
+    processor = JoinProcessor(engine, info.id, plan, None, push=push)
+    push.on_close = processor.drop_state  # transient state goes with the query
+    earliest = engine.properties.get("ksql.streams.auto.offset.reset", "earliest") == "earliest"
+    readers = []
+    for src in sources:
+        topic = engine.store.topic(src.topic)
+        if topic is None:
+            raise KsqlStatementError(f"Topic '{src.topic}' does not exist.")
+        readers.append(TopicReader(engine.store, topic, f"__{info.id}", from_beginning=earliest))
+    engine.running[info.id] = RunningQuery(info, readers, processor, None)
+    return push
+
+
 def run_query(engine: Engine, stmt: st.Query, text: str) -> RowsResult:
     """Run a pull query, or a push query over the data present now, and return its rows."""
     source = single_source(engine, stmt.select)
     if stmt.select.emit is None and source.kind == "TABLE":
+        if stmt.select.joins:
+            raise KsqlStatementError("Pull queries don't support JOIN clauses.")
         return pull_query(engine, stmt, text, source)
     if stmt.select.limit == 0:
         push = start_push_query(engine, stmt, text)

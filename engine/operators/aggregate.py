@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -39,14 +40,16 @@ class AggregateProcessor:
     """Folds batches into aggregate state and emits one change per input event."""
 
     def __init__(self, engine: Engine, query_id: str, plan: AggregatePlan, sink: Source | None,
-                 push: PushQuery | None = None, view: str | None = None) -> None:
+                 push: PushQuery | None = None, view: str | None = None,
+                 cursor: duckdb.DuckDBPyConnection | None = None) -> None:
         self._engine = engine
         self._query_id = query_id
         self._plan = plan
         self._state = q(state_table_name(query_id))
         self._source_state = q(f"__tsrc_{query_id}")
         self.sql = AggregateSql(plan, self._state, self._source_state)
-        self._cursor = engine.db.cursor()
+        # A join upstream passes its cursor so its state commits in this transaction.
+        self._cursor = cursor if cursor is not None else engine.db.cursor()
         self._decoder = SourceDecoder(plan.source)
         self._encoder = SinkEncoder(sink) if sink is not None else None
         self._push = push
@@ -73,10 +76,19 @@ class AggregateProcessor:
         self._engine.processing_log.write(self._query_id, errors)
         if decoded.num_rows == 0:
             return []
+        return self.process(decoded)
+
+    def begin(self) -> None:
+        """Open the state transaction unless one is open (a join upstream opens it first)."""
+        if not self._in_tx:
+            self._cursor.execute("BEGIN TRANSACTION")
+            self._in_tx = True
+
+    def process(self, decoded: pa.Table) -> list[pa.RecordBatch]:
+        """Fold a decoded batch of the plan's source into the state; the changes to produce."""
         batch = decoded.append_column("__SEQ", pa.array(range(decoded.num_rows), pa.int64()))
         cur = self._cursor
-        cur.execute("BEGIN TRANSACTION")
-        self._in_tx = True
+        self.begin()
         cur.register("batch", batch)
         try:
             if self._plan.window is not None and self._plan.window.kind == "SESSION":

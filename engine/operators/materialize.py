@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 class TableMaterializer:
     """Keeps ``"<NAME>"`` in the engine database equal to the table's current rows."""
 
-    def __init__(self, engine: Engine, query_id: str, source: Source, name: str | None = None) -> None:
+    def __init__(self, engine: Engine, query_id: str, source: Source, name: str | None = None,
+                 cursor: duckdb.DuckDBPyConnection | None = None) -> None:
         self._engine = engine
         self._query_id = query_id
         self.name = name or source.name
@@ -37,7 +39,8 @@ class TableMaterializer:
         if source.window is not None:
             self._columns[len(source.key_columns):len(source.key_columns)] = [("WINDOWSTART", "BIGINT"),
                                                                              ("WINDOWEND", "BIGINT")]
-        self._cursor = engine.db.cursor()
+        # A join upstream passes its cursor so its state commits in this transaction.
+        self._cursor = cursor if cursor is not None else engine.db.cursor()
         store.ensure_tables(self._cursor)
         cols = ", ".join(f"{q(n)} {ty}" for n, ty in self._columns + [("ROWTIME", "BIGINT")])
         self._cursor.execute(f"CREATE TABLE IF NOT EXISTS {q(self.name)} ({cols})")
@@ -63,20 +66,24 @@ class TableMaterializer:
         rows = rows.append_column("__DEL", deleted).filter(present)
         rows = rows.append_column("__SEQ", pa.array(range(rows.num_rows), pa.int64()))
         cur = self._cursor
-        if not self._in_tx:
-            cur.execute("BEGIN TRANSACTION")
-            self._in_tx = True
+        self.begin()
         cur.register("chg", rows)
         try:
             part = ", ".join(q(k) for k in self._keys)
             cur.execute(f"CREATE OR REPLACE TEMP TABLE __last AS SELECT * FROM chg QUALIFY "
                         f"row_number() OVER (PARTITION BY {part} ORDER BY \"__SEQ\" DESC) = 1")
-            match = " AND ".join(f"{q(self.name)}.{q(k)} = l.{q(k)}" for k in self._keys)
-            cur.execute(f"DELETE FROM {q(self.name)} USING __last l WHERE {match}")
+            match = " AND ".join(f"{q(self.name)}.{q(k)} = __last.{q(k)}" for k in self._keys)
+            cur.execute(f"DELETE FROM {q(self.name)} USING __last WHERE {match}")
             names = ", ".join(q(n) for n, _ in self._columns + [("ROWTIME", "")])
             cur.execute(f"INSERT INTO {q(self.name)} ({names}) SELECT {names} FROM __last WHERE NOT \"__DEL\"")
         finally:
             cur.unregister("chg")
+
+    def begin(self) -> None:
+        """Open the transaction unless one is open (a join upstream opens it first)."""
+        if not self._in_tx:
+            self._cursor.execute("BEGIN TRANSACTION")
+            self._in_tx = True
 
     def commit(self, topic: str, positions: list[int]) -> None:
         """Save offsets with the rows and commit."""
