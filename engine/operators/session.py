@@ -6,9 +6,12 @@ session is tombstoned (timestamp: its end) before the new session is emitted (ti
 end). A record is late, and a session expired, when its end is before stream time minus grace
 minus gap.
 
-Merging is sequential per key, so a batch is processed in waves: wave i holds the i-th record
-of every key, so within a wave keys are independent and one SQL statement handles them all.
-The number of waves is the largest count of records of one key in the batch.
+Most keys receive their records in timestamp order, after their latest session: then a record
+either extends the session before it or starts a new one (a gap larger than the inactivity gap),
+which is a vectorised gaps-and-islands computation over the whole batch (``_in_order_sql``).
+Keys with out-of-order records need real merging, which is sequential per key: they run in
+waves — wave i holds the i-th record of every such key, so within a wave keys are independent
+and one SQL statement handles them all.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ class SessionStep:
 
     def _wave_sql(self) -> str:
         impls = self.sql.impls
-        merged = [f"{m} AS {q(f'__P{c}_{n}')}" for c, impl in enumerate(impls)
-                  for m, (n, _) in zip(impl.merge([q(f"__S{c}_{n}") for n, _ in impl.state]), impl.state, strict=True)]
+        merged = [f"CAST({m} AS {ty}) AS {q(f'__P{c}_{n}')}" for c, impl in enumerate(impls)
+                  for m, (n, ty) in zip(impl.merge([q(f"__S{c}_{n}") for n, _ in impl.state]), impl.state, strict=True)]
         running = [f"{r} OVER (PARTITION BY \"__SEQ\") AS {q(f'__R{c}_{n}')}" for c, impl in enumerate(impls)
                    for r, (n, _) in zip(impl.running(self.sql.event_args[c]), impl.state, strict=True)]
         combined = []
@@ -77,20 +80,119 @@ class SessionStep:
                 f"WHERE cand.\"__WSEQ\" IN (SELECT \"__SEQ\" FROM accepted) ORDER BY cand.\"__WSEQ\", cand.\"__WS\", {keys}")
 
     def run(self, events: pa.Table) -> pa.Table:
-        """Process the batch's events wave by wave; returns the rows to emit, in order."""
+        """Process the batch's events; returns the rows to emit, in order."""
         if events.num_rows == 0:
             return pa.table({})
-        waves = events.column("__WAVE")
-        outputs: list[pa.Table] = []
-        for wave in range(int(pc.max(waves).as_py()) + 1):
-            rows = events.filter(pc.equal(waves, wave))
-            outputs.append(self._run_wave(rows))
+        fast = self._in_order_keys(events)
+        outputs: list[pa.Table] = [self._run_in_order(events.filter(fast))]
+        rest = events.filter(pc.invert(fast))
+        if rest.num_rows:
+            waves = rest.column("__WAVE")
+            for wave in range(int(pc.max(waves).as_py()) + 1):
+                outputs.append(self._run_wave(rest.filter(pc.equal(waves, wave))))
         tables = [t for t in outputs if t.num_rows]
         if not tables:
             return pa.table({})
         merged = pa.concat_tables(tables, promote_options="default")
         order = pc.sort_indices(merged, sort_keys=[("__SEQ", "ascending"), ("__ORDER", "ascending")])
         return merged.take(order)
+
+    def _latest(self) -> str:
+        keys = ", ".join(q(k) for k in self.keys)
+        return (f"SELECT s.* FROM {self.sql.state_table} s JOIN (SELECT {keys}, max(\"__WE\") AS \"__MWE\" "
+                f"FROM {self.sql.state_table} GROUP BY {keys}) m ON {self._match('s', 'm')} AND s.\"__WE\" = m.\"__MWE\"")
+
+    def _in_order_keys(self, events: pa.Table) -> pa.Array:
+        """Per event: does its key only append in time order after its latest session?"""
+        keys = ", ".join(q(k) for k in self.keys)
+        sql = (f"WITH e AS (SELECT \"__SEQ\", {keys}, \"__TS\", lag(\"__TS\") OVER (PARTITION BY {keys} "
+               f"ORDER BY \"__SEQ\") AS p, row_number() OVER (PARTITION BY {keys} ORDER BY \"__SEQ\") AS rn FROM ev), "
+               f"k AS (SELECT {keys}, bool_and(p IS NULL OR \"__TS\" >= p) AS mono, "
+               f"min(CASE WHEN rn = 1 THEN \"__TS\" END) AS first_ts FROM e GROUP BY {keys}), "
+               f"l AS (SELECT {keys}, max(\"__WE\") AS mwe FROM {self.sql.state_table} GROUP BY {keys}) "
+               f"SELECT coalesce(k.mono AND (l.mwe IS NULL OR k.first_ts >= l.mwe), false) AS fast "
+               f"FROM ev LEFT JOIN k ON {self._match('ev', 'k')} LEFT JOIN l ON {self._match('ev', 'l')} ORDER BY ev.\"__SEQ\"")
+        self.cursor.register("ev", events.select(["__SEQ", "__TS"] + self.keys))
+        try:
+            return self.cursor.sql(sql).to_arrow_table().column("fast").combine_chunks()
+        finally:
+            self.cursor.unregister("ev")
+
+    def _in_order_sql(self) -> str:
+        """In-order keys: a record extends its session unless the gap since the previous one is
+        larger than the inactivity gap; each extension tombstones the session's previous extent."""
+        keys = ", ".join(q(k) for k in self.keys)
+        impls = self.sql.impls
+        running = [f"{r} OVER w AS {q(f'__R{c}_{n}')}" for c, impl in enumerate(impls)
+                   for r, (n, _) in zip(impl.running(self.sql.event_args[c]), impl.state, strict=True)]
+        prior = [f"CASE WHEN \"__SID\" = 0 THEN l.{q(f'__S{c}_{n}')} END AS {q(f'__P{c}_{n}')}"
+                 for c, impl in enumerate(impls) for n, _ in impl.state]
+        combined = []
+        for c, impl in enumerate(impls):
+            names = [n for n, _ in impl.state]
+            sql = impl.combine([q(f"__P{c}_{n}") for n in names], [q(f"__R{c}_{n}") for n in names])
+            combined += [f"{s} AS {q(f'__S{c}_{n}')}" for s, n in zip(sql, names, strict=True)]
+        results = [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
+                   for c, impl in enumerate(impls)]
+        values = [f"{c.sql} AS {q(name)}" for name, c in self.sql.plan.values]
+        having = f"coalesce(({self.sql.plan.having.sql}), false)" if self.sql.plan.having is not None else "true"
+        late = f"\"__TS\" >= \"__ST\" - {self.grace} - {self.gap}"
+        return (
+            f"WITH latest AS ({self._latest()}), "
+            f"e1 AS (SELECT *, lag(\"__TS\") OVER (PARTITION BY {keys} ORDER BY \"__SEQ\") AS \"__PREVTS\" "
+            f"FROM fast WHERE {late}), "
+            # The key's latest session can only be extended while it has not expired.
+            f"e2 AS (SELECT e1.*, l.\"__WS\" AS \"__LWS\", l.\"__WE\" AS \"__LWE\", CASE WHEN \"__PREVTS\" IS NULL "
+            f"THEN (l.\"__WE\" IS NULL OR l.\"__WE\" < \"__ST\" - {self.grace} - {self.gap} "
+            f"OR \"__TS\" - l.\"__WE\" > {self.gap}) ELSE (\"__TS\" - \"__PREVTS\" > {self.gap} "
+            f"OR \"__PREVTS\" < \"__ST\" - {self.grace} - {self.gap}) END "
+            f"AS \"__BRK\" FROM e1 LEFT JOIN latest l ON {self._match('e1', 'l')}), "
+            f"e3 AS (SELECT *, sum(CASE WHEN \"__BRK\" THEN 1 ELSE 0 END) OVER (PARTITION BY {keys} ORDER BY \"__SEQ\" "
+            f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS \"__SID\" FROM e2), "
+            f"e4 AS (SELECT *, CASE WHEN \"__SID\" = 0 THEN \"__LWS\" ELSE first_value(\"__TS\") OVER (PARTITION BY "
+            f"{keys}, \"__SID\" ORDER BY \"__SEQ\") END AS \"__WS\", \"__TS\" AS \"__WE\", CASE WHEN \"__BRK\" THEN NULL "
+            f"WHEN \"__PREVTS\" IS NULL THEN \"__LWE\" ELSE \"__PREVTS\" END AS \"__OLDWE\" FROM e3), "
+            f"r AS (SELECT e4.*, {', '.join(running)} FROM e4 WINDOW w AS (PARTITION BY {keys}, \"__SID\" "
+            f"ORDER BY \"__SEQ\" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)), "
+            f"j AS (SELECT r.*, {', '.join(prior)} FROM r LEFT JOIN latest l ON {self._match('r', 'l')}), "
+            f"c AS (SELECT j.*, {', '.join(combined)} FROM j), "
+            f"f AS (SELECT c.*, {', '.join(results)} FROM c) "
+            f"SELECT f.*, {', '.join(values)}, {having} AS \"__PASS\", false AS \"__PREVPASS\", "
+            f"\"__WE\" AS \"__OUTTS\" FROM f ORDER BY \"__SEQ\"")
+
+    def _run_in_order(self, rows: pa.Table) -> pa.Table:
+        if rows.num_rows == 0:
+            return pa.table({})
+        cur = self.cursor
+        cur.register("fast", rows)
+        try:
+            new = cur.sql(self._in_order_sql()).to_arrow_table()
+        finally:
+            cur.unregister("fast")
+        if new.num_rows == 0:
+            return new
+        extended = new.filter(pc.invert(new.column("__BRK")))
+        dead = pa.table({**{k: extended.column(k) for k in self.keys}, "__SEQ": extended.column("__SEQ"),
+                         "__WS": extended.column("__WS"), "__WE": extended.column("__OLDWE"),
+                         "__OUTTS": extended.column("__OLDWE"),
+                         "__PASS": pa.array([False] * extended.num_rows), "__PREVPASS": pa.array([True] * extended.num_rows)})
+        # Replace each session's stored extent by its final one: the merged-into latest session
+        # (same start) and every session this batch created.
+        last = new.filter(self._last_per_session(new))
+        self._apply(dead.filter(pc.equal(extended.column("__SID"), 0)) if extended.num_rows else dead, last)
+        dead = dead.append_column("__ORDER", pa.array([0] * dead.num_rows, pa.int64()))
+        new = new.append_column("__ORDER", pa.array([1] * new.num_rows, pa.int64()))
+        return pa.concat_tables([dead, new], promote_options="default")
+
+    def _last_per_session(self, new: pa.Table) -> pa.Array:
+        keys = ", ".join(q(k) for k in self.keys)
+        self.cursor.register("nw", new.select(["__SEQ", "__SID"] + self.keys))
+        try:
+            return self.cursor.sql(
+                f"SELECT row_number() OVER (PARTITION BY {keys}, \"__SID\" ORDER BY \"__SEQ\" DESC) = 1 AS last "
+                f"FROM nw ORDER BY \"__SEQ\"").to_arrow_table().column("last").combine_chunks()
+        finally:
+            self.cursor.unregister("nw")
 
     def _run_wave(self, rows: pa.Table) -> pa.Table:
         cur = self.cursor
