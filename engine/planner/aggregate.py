@@ -253,9 +253,9 @@ def plan_aggregate(select: Select, source: Source, persistent: bool, sink: str |
                    config: dict[str, str] | None = None) -> AggregatePlan:
     """Plan a GROUP BY query (stream or table source, optionally windowed)."""
     if not select.group_by:
-        calls = [format_expression(n) for i in select.items for n in i.expr.find_all(exp.Anonymous)
+        found = [format_expression(n) for i in select.items for n in i.expr.find_all(exp.Anonymous)
                  if is_aggregate_call(n)]
-        text = ", ".join(c.replace("COUNT(*)", "COUNT(ROWTIME)") for c in calls)
+        text = ", ".join(c.replace("COUNT(*)", "COUNT(ROWTIME)") for c in found)
         raise KsqlStatementError(f"CREATE TABLE AS SELECT statement does not support aggregate function [{text}] "
                                  f"without a GROUP BY clause.")
     if select.emit == "FINAL" and select.window is None:
