@@ -25,6 +25,7 @@ from engine.operators.aggregate import AggregateProcessor
 from engine.operators.codec import NULL_VALUE, SinkEncoder, SourceDecoder
 from engine.operators.evaluate import BatchEvaluator
 from engine.operators.join_common import Meta, Side, run, unregister
+from engine.operators.join_delivery import ExactlyOnceDelivery
 from engine.operators.join_streams import StreamStreamJoin
 from engine.operators.join_tables import ForeignKeyJoin, StreamTableJoin, TableTableJoin
 from engine.operators.materialize import TableMaterializer
@@ -162,6 +163,9 @@ class JoinProcessor:
         elif sink is not None and sink.kind == "TABLE" and push is None:
             self._mat = TableMaterializer(engine, query_id, sink, cursor=self._cur)
         self._in_tx = False
+        # Exactly-once output needs a sink only this query writes (not INSERT INTO targets).
+        own_sink = sink is not None and push is None and sink.is_sink_of == query_id
+        self.delivery = ExactlyOnceDelivery(engine, query_id) if own_sink else None
 
     def initial_positions(self, topic: str) -> dict[int, int]:
         """Offsets saved with the join state (empty on first start)."""
@@ -245,3 +249,5 @@ class JoinProcessor:
         elif self._mat is not None:
             self._mat.drop_state()
         store.drop_query_state(self._cur, self._query_id)
+        if self.delivery is not None:
+            self.delivery.drop()
