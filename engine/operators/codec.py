@@ -125,6 +125,8 @@ class SourceDecoder:
 
 def _from_be64(data: pa.Array) -> pa.Array:
     """8 big-endian bytes per value -> int64 (nulls stay null)."""
+    # A key too short to carry the window suffix decodes to a null bound (and fails key decoding).
+    data = pc.if_else(pc.equal(pc.binary_length(data), 8), data, pa.scalar(None, pa.binary()))
     fixed = pc.fill_null(data, pa.scalar(b"\x00" * 8, pa.binary())).cast(pa.binary(8))
     flat = np.frombuffer(fixed.buffers()[1], dtype=">i8", count=len(fixed), offset=fixed.offset * 8)
     return pa.array(flat.astype(np.int64), pa.int64(), mask=pc.is_null(data).to_numpy(zero_copy_only=False))

@@ -23,6 +23,7 @@ from engine.qtt.loader import TestCase
 from engine.qtt.records import encode_test_value, source_for_topic
 from engine.qtt.rest import run_rest
 from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicConfig, TopicStore
+from engine.windowing_keys import windowed_key
 from parser import ParseError
 
 PARSE_FAILED = "io.confluent.ksql.parser.exception.ParseFailedException"
@@ -81,7 +82,7 @@ def _produce_batch(engine: Engine, topic_name: str, records: list[dict[str, Any]
     value_fmt = source.value_format if source else "JSON"
     key_types = [c.type for c in source.key_columns] if source else []
     value_types = [c.type for c in source.value_columns] if source else []
-    keys = [encode_test_value(r.get("key"), key_fmt, key_types) for r in records]
+    keys = [_windowed(encode_test_value(r.get("key"), key_fmt, key_types), r.get("window")) for r in records]
     values = [encode_test_value(r.get("value"), value_fmt, value_types) for r in records]
     # ksqlDB's test driver pipes records without a timestamp at time 0.
     stamps = [int(r["timestamp"]) if r.get("timestamp") is not None else 0 for r in records]
@@ -93,6 +94,14 @@ def _produce_batch(engine: Engine, topic_name: str, records: list[dict[str, Any]
         pa.array(headers, HEADER_TYPE),
     ], schema=RAW_SCHEMA)
     topic.produce(batch)
+
+
+def _windowed(key: bytes | None, window: dict[str, Any] | None) -> bytes | None:
+    """Inputs of windowed sources carry Kafka Streams' windowed key bytes."""
+    if window is None:
+        return key
+    kind = "SESSION" if str(window.get("type", "")).lower() == "session" else "TUMBLING"
+    return windowed_key(key, kind, int(window["start"]), int(window["end"]))
 
 
 def _headers(raw: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
