@@ -163,6 +163,8 @@ class JoinProcessor:
         elif sink is not None and sink.kind == "TABLE" and push is None:
             self._mat = TableMaterializer(engine, query_id, sink, cursor=self._cur)
         self._in_tx = False
+        self._filtered = plan.filtered
+        self._sink_ts = sink.timestamp_column if sink is not None and sink.timestamp_column else TS_COLUMN
         # Exactly-once output needs a sink only this query writes (not INSERT INTO targets).
         own_sink = sink is not None and push is None and sink.is_sink_of == query_id
         self.delivery = ExactlyOnceDelivery(engine, query_id) if own_sink else None
@@ -199,12 +201,32 @@ class JoinProcessor:
             return []
         if self._plan.source.kind == "TABLE" and post.key_columns:
             out = out.filter(pc.is_valid(out.column(post.key_columns[0].name)))
+            if self._filtered and self._mat is not None:
+                out = self._drop_unneeded_deletes(out, [c.name for c in post.key_columns])
         if self._mat is not None:
             renamed = out.rename_columns([ROWTIME if n == TS_COLUMN else n for n in out.column_names])
             self._mat.apply(renamed, out.column(NULL_VALUE))
         if self._encoder is None:
             return []
-        return [self._encoder.encode(out, out.column(TS_COLUMN), null_keys=not post.partitioned)]
+        ts_column = self._sink_ts if self._sink_ts in out.column_names else TS_COLUMN
+        return [self._encoder.encode(out, out.column(ts_column), null_keys=not post.partitioned)]
+
+    def _drop_unneeded_deletes(self, out: pa.Table, keys: list[str]) -> pa.Table:
+        """A table WHERE turns a failing row into a delete, but only where the key had a row
+        (Kafka Streams' KTableFilter forwards nothing when old and new value are both filtered)."""
+        assert self._mat is not None
+        match = " AND ".join(f"m.{q(k)} = o.{q(k)}" for k in keys)
+        self._cur.register("__jout", out.append_column("__OSEQ", pa.array(np.arange(out.num_rows))))
+        try:
+            keep = run(self._cur, f'SELECT CASE WHEN NOT o."{NULL_VALUE}" THEN true '
+                                  f'WHEN row_number() OVER w = 1 THEN m.{q(keys[0])} IS NOT NULL '
+                                  f'ELSE NOT lag(o."{NULL_VALUE}") OVER w END AS keep FROM __jout o '
+                                  f'LEFT JOIN {q(self._mat.name)} m ON {match} '
+                                  f'WINDOW w AS (PARTITION BY {", ".join("o." + q(k) for k in keys)} '
+                                  f'ORDER BY o."__OSEQ") ORDER BY o."__OSEQ"')
+        finally:
+            unregister(self._cur, "__jout")
+        return out.filter(keep.column("keep"))
 
     def _begin(self) -> None:
         if self._agg is not None:

@@ -37,6 +37,7 @@ from engine.planner.projection import (
     derived_name,
 )
 from engine.planner.stateless import StatelessPlan, plan_stateless
+from engine.validation import check_key_types
 from parser.statements import Relation, Select, SelectItem
 
 
@@ -48,6 +49,7 @@ class JoinPlan:
     key: JoinKey
     source: Source
     post: StatelessPlan | AggregatePlan
+    filtered: bool = False  # a WHERE clause (table results then suppress needless deletes)
 
     @property
     def key_columns(self) -> list[Column]:
@@ -199,7 +201,12 @@ def joined_source(tree: JoinTree, key: JoinKey) -> Source:
     return Source(name=first.name, kind="TABLE" if tree.kind == "TABLE" else "STREAM", columns=keys + values,
                   topic=first.topic, key_format=key_format, value_format=first.value_format,
                   key_properties=dict(key_props), value_properties=dict(first.value_properties),
-                  window=first.window, partitions=tree.leaves[tree.nodes[-1].index].source.partitions)
+                  window=first.window, partitions=_partitions(tree))
+
+
+def _partitions(tree: JoinTree) -> int:
+    """ksqlDB's JoinNode.getPartitions: the partitions of the last join's right input."""
+    return tree.leaves[tree.nodes[-1].index].source.partitions
 
 
 def analyze(select: Select, catalog: Catalog) -> tuple[JoinTree, JoinKey]:
@@ -213,6 +220,7 @@ def plan_join(select: Select, catalog: Catalog, persistent: bool, sink: str | No
               config: dict[str, str] | None = None) -> JoinPlan:
     """Plan a SELECT with JOINs (see the module docstring)."""
     tree, key = analyze(select, catalog)
+    check_key_types([Column(n, t, "KEY") for n, t in zip(key.names, key.types, strict=True)])
     named = name_items(select.items, tree, key.names[0] if key.synthetic else None, persistent)
     aggregate = bool(select.group_by) or select.window is not None or has_aggregates(select)
     if persistent and not aggregate and not select.partition_by:
@@ -235,4 +243,4 @@ def plan_join(select: Select, catalog: Catalog, persistent: bool, sink: str | No
         post = plan_aggregate(post_select, source, persistent, sink, config)
     else:
         post = plan_stateless(post_select, source, persistent, sink_name=sink)
-    return JoinPlan(tree, key, source, post)
+    return JoinPlan(tree, key, source, post, filtered=select.where is not None)

@@ -122,7 +122,7 @@ def projection_contains(items: tuple[SelectItem, ...], qualified: list[exp.Expre
 def resolve_key(tree: JoinTree, items: tuple[SelectItem, ...], qualified: list[exp.Expression | None]) -> JoinKey:
     """The result key of the join (names and types in the joined schema)."""
     leaves = tree.leaves
-    if tree.foreign_key:
+    if tree.foreign_key and len(tree.nodes) == 1:  # later joins key the result by their criteria
         left = leaves[0]
         refs = tuple(exp.Column(this=exp.Identifier(this=c.name, quoted=False),
                                 table=exp.Identifier(this=left.alias, quoted=False))

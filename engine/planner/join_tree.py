@@ -93,6 +93,11 @@ def qualify(expr: exp.Expression, leaves: list[JoinLeaf], clause: str = "JOIN ON
     """A copy of ``expr`` with every column reference qualified by its source's alias."""
     copy = expr.copy()
     aliases = {leaf.alias for leaf in leaves}
+    for col in copy.find_all(exp.Column):  # unknown qualifiers first, as ksqlDB's analyzer does
+        qualifier = column_qualifier(col)
+        if qualifier is not None and column_name(col) is not None and qualifier not in aliases:
+            raise KsqlStatementError(f"Failed to prepare statement: '{qualifier}' is not a valid stream/table "
+                                     f"name or alias.")
     for col in list(copy.find_all(exp.Column)):
         name = column_name(col)
         if name is None:
@@ -174,16 +179,19 @@ def build_tree(select: Select, catalog: Catalog) -> JoinTree:
     """The checked join tree of ``select`` (ksqlDB's analyzer and logical planner checks)."""
     leaves = _leaves(select, catalog)
     in_tree = {leaves[0].alias}
+    criteria = []
+    for i, join in enumerate(select.joins, start=1):  # every criterion is checked before any join
+        criteria.append(_criteria(join.on, leaves, in_tree, leaves[i].alias))
+        in_tree.add(leaves[i].alias)
     nodes: list[JoinNode] = []
     kind: str = leaves[0].source.kind
     for i, join in enumerate(select.joins, start=1):
         leaf = leaves[i]
-        left, right = _criteria(join.on, leaves, in_tree, leaf.alias)
+        left, right = criteria[i - 1]
         written = (qualify(join.on, leaves).this, qualify(join.on, leaves).expression)
         node = JoinNode(i, join.kind, left, right, kind, leaf.source.kind, join.within)
         node = _verify(node, leaves, nodes, written)
         nodes.append(node)
-        in_tree.add(leaf.alias)
         kind = node.out_kind
     tree = JoinTree(tuple(leaves), tuple(nodes))
     _check_windows(tree)
