@@ -9,6 +9,7 @@ import duckdb
 
 from cli.errors import CliError
 from engine.engine import Engine
+from engine.topics.base import TopicError
 from engine.topics.factory import kafka_from_env, open_store
 
 DEFAULT_DATA_DIR = ".streamsql"
@@ -32,6 +33,8 @@ def open_engine(data_dir: str, kafka: str | None) -> Engine:
     try:
         store = open_store(kafka_from_env(kafka), data_dir)
         return Engine(store, data_dir=data_dir)
+    except TopicError as err:  # e.g. the Kafka broker is not reachable after retrying
+        raise CliError(str(err)) from err
     except duckdb.IOException as err:
         if store is not None:
             store.close()

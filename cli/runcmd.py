@@ -77,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
     engine.variables.update(variables)
     try:
         for p in parsed:
+            if p.text.strip() in engine.commands.restored:
+                # Restarting the same file on its data dir resumes it: this statement's source,
+                # table or query came back from the command log, with its state and offsets.
+                print(f"{path}:{p.line}: restored from {args.data_dir}")
+                continue
             try:
                 result = engine.execute_statement(p.statement, p.text)
             except KsqlError as err:

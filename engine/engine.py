@@ -7,6 +7,7 @@ called (tests, scripts) or continuously on a background thread (``start``/``stop
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,11 +27,12 @@ from engine.runtime.commands import CommandLog
 from engine.runtime.processing_log import ProcessingLog
 from engine.runtime.push import PushQuery
 from engine.runtime.query import RunningQuery
-from engine.topics.base import TopicStore
+from engine.topics.base import TopicError, TopicStore
 from engine.topics.embedded import EmbeddedStore
 from parser import statements as st
 
 Result = StatementResult | RowsResult
+log = logging.getLogger("streamsql.engine")
 
 DEFAULT_PROPERTIES: dict[str, str] = {
     "ksql.service.id": "default_",
@@ -55,6 +57,8 @@ class Engine:
     def __init__(self, store: TopicStore | None = None, *, data_dir: str | Path | None = None,
                  properties: dict[str, str] | None = None, auto_create_topics: bool = False) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
         if store is None:
             store = EmbeddedStore(self.data_dir / "topics" if self.data_dir else None)
         self.store = store
@@ -213,8 +217,19 @@ class Engine:
         self._stop.clear()
 
         def loop() -> None:
+            backoff = 1.0
             while not self._stop.is_set():
-                if self.run_once() == 0:
+                try:
+                    processed = self.run_once()
+                    backoff = 1.0
+                except TopicError as err:
+                    # A broker outage longer than the store's own retries: the failed batch was
+                    # rewound, so wait and try again rather than let the runtime thread die.
+                    log.warning("topic backend unavailable (%s); retrying in %.0f s", err, backoff)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if processed == 0:
                     self._wake.wait(idle_wait)
                     self._wake.clear()
 

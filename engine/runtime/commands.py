@@ -28,6 +28,7 @@ class CommandLog:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.replaying = False
+        self.restored: set[str] = set()  # texts of the statements replayed at start
 
     def append(self, statement: st.Statement, text: str) -> None:
         """Record a successful statement if it shapes the catalog."""
@@ -47,6 +48,8 @@ class CommandLog:
         try:
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
-                    engine.execute(json.loads(line)["sql"])
+                    sql = json.loads(line)["sql"]
+                    engine.execute(sql)
+                    self.restored.add(sql.strip())
         finally:
             self.replaying = False

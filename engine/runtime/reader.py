@@ -46,7 +46,11 @@ class TopicReader:
         parts: list[pa.RecordBatch] = []
         per_partition = max(1, max_records // max(1, len(self.positions)))
         for p, pos in enumerate(self.positions):
-            batch = self._topic.fetch(p, pos, per_partition)
+            try:
+                batch = self._topic.fetch(p, pos, per_partition)
+            except Exception:
+                self.positions = list(self._fetched_from)  # nothing of this fetch was handed out
+                raise
             if batch.num_rows:
                 parts.append(batch)
                 # Kafka offsets can have gaps (transaction markers, compaction): continue after
