@@ -162,29 +162,44 @@ class AggregateSql:
         base = self._table_events() if self.plan.source.kind == "TABLE" else self._stream_events()
         return self._windowed(base, stream_times)
 
+    # -- pieces shared by the window kinds -------------------------------------------------------
+
+    def running_exprs(self, over: str) -> list[str]:
+        """Running partial states ``__R<c>_<n>`` of every call, each ``OVER {over}``."""
+        return [f"{sql} OVER {over} AS {q(f'__R{c}_{n}')}" for c, impl in enumerate(self.impls)
+                for sql, (n, _) in zip(impl.running(self.event_args[c]), impl.state, strict=True)]
+
+    def combined_exprs(self) -> list[str]:
+        """States ``__S<c>_<n>``: the prior ``__P..`` folded with the running ``__R..``."""
+        out: list[str] = []
+        for c, impl in enumerate(self.impls):
+            names = [n for n, _ in impl.state]
+            sql = impl.combine([q(f"__P{c}_{n}") for n in names], [q(f"__R{c}_{n}") for n in names])
+            out += [f"{s} AS {q(f'__S{c}_{n}')}" for s, n in zip(sql, names, strict=True)]
+        return out
+
+    def result_exprs(self) -> list[str]:
+        """Aggregate results ``__AGG<c>`` from the states."""
+        return [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
+                for c, impl in enumerate(self.impls)]
+
+    def output_exprs(self) -> list[str]:
+        """The output value columns and the HAVING flag ``__PASS``."""
+        having = f"coalesce(({self.plan.having.sql}), false)" if self.plan.having is not None else "true"
+        return [f"{c.sql} AS {q(name)}" for name, c in self.plan.values] + [f'{having} AS "__PASS"']
+
     # -- the step ------------------------------------------------------------------------------
 
     def step(self, stream_times: dict[int, int]) -> str:
         """The full statement: one row per emitted change, in emission order (reads ``batch``)."""
         group = ", ".join(q(g) for g in self.group)
         window = f"PARTITION BY {group} ORDER BY \"__SEQ\" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        running = [f"{sql} OVER w AS {q(f'__R{c}_{name}')}" for c, impl in enumerate(self.impls)
-                   for sql, (name, _) in zip(impl.running(self.event_args[c]), impl.state, strict=True)]
+        running = self.running_exprs("w")
         join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
         prior = [f"st.{q(col)} AS {q('__P' + col[3:])}" for col, _ in self.state_cols]
-        combined = []
-        for c, impl in enumerate(self.impls):
-            names = [name for name, _ in impl.state]
-            p = [q(f"__P{c}_{n}") for n in names]
-            r = [q(f"__R{c}_{n}") for n in names]
-            combined += [f"{sql} AS {q(f'__S{c}_{n}')}" for sql, n in zip(impl.combine(p, r), names, strict=True)]
-        results = [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
-                   for c, impl in enumerate(self.impls)]
-        values = [f"{c.sql} AS {q(name)}" for name, c in self.plan.values]
-        having = f"coalesce(({self.plan.having.sql}), false)" if self.plan.having is not None else "true"
+        combined, results, values = self.combined_exprs(), self.result_exprs(), self.output_exprs()
         running.append('max("__TS") OVER w AS "__RTS"')
         prior += ['st."__ROWTIME" AS "__PTS"', 'st."__PASS" AS "__PPASS"']
-        values.append(f'{having} AS "__PASS"')
         out_ts = 'greatest(coalesce("__PTS", "__RTS"), "__RTS") AS "__OUTTS"'
         prev_pass = (f'coalesce(lag("__PASS") OVER (PARTITION BY {group} ORDER BY "__SEQ"), "__PPASS", false) '
                      f'AS "__PREVPASS"')

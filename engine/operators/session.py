@@ -48,17 +48,8 @@ class SessionStep:
         impls = self.sql.impls
         merged = [f"CAST({m} AS {ty}) AS {q(f'__P{c}_{n}')}" for c, impl in enumerate(impls)
                   for m, (n, ty) in zip(impl.merge([q(f"__S{c}_{n}") for n, _ in impl.state]), impl.state, strict=True)]
-        running = [f"{r} OVER (PARTITION BY \"__SEQ\") AS {q(f'__R{c}_{n}')}" for c, impl in enumerate(impls)
-                   for r, (n, _) in zip(impl.running(self.sql.event_args[c]), impl.state, strict=True)]
-        combined = []
-        for c, impl in enumerate(impls):
-            names = [n for n, _ in impl.state]
-            sql = impl.combine([q(f"__P{c}_{n}") for n in names], [q(f"__R{c}_{n}") for n in names])
-            combined += [f"{s} AS {q(f'__S{c}_{n}')}" for s, n in zip(sql, names, strict=True)]
-        results = [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
-                   for c, impl in enumerate(impls)]
-        values = [f"{c.sql} AS {q(name)}" for name, c in self.sql.plan.values]
-        having = f"coalesce(({self.sql.plan.having.sql}), false)" if self.sql.plan.having is not None else "true"
+        running = self.sql.running_exprs('(PARTITION BY "__SEQ")')
+        combined, results, values = self.sql.combined_exprs(), self.sql.result_exprs(), self.sql.output_exprs()
         return (
             f"WITH cand AS ({self._candidates()}), "
             f"m AS (SELECT \"__WSEQ\", min(\"__WS\") AS \"__MWS\", max(\"__WE\") AS \"__MWE\", "
@@ -68,8 +59,7 @@ class SessionStep:
             f"greatest(\"__TS\", coalesce(\"__MWE\", \"__TS\")) AS \"__WE\" FROM r LEFT JOIN m ON m.\"__WSEQ\" = r.\"__SEQ\"), "
             f"c AS (SELECT n.*, {', '.join(combined)} FROM n WHERE \"__WE\" >= \"__ST\" - {self.grace} - {self.gap}), "
             f"f AS (SELECT c.*, {', '.join(results)} FROM c) "
-            f"SELECT f.*, {', '.join(values)}, {having} AS \"__PASS\", false AS \"__PREVPASS\", "
-            f"\"__WE\" AS \"__OUTTS\" FROM f")
+            f"SELECT f.*, {', '.join(values)}, false AS \"__PREVPASS\", \"__WE\" AS \"__OUTTS\" FROM f")
 
     def _tombstones(self) -> str:
         """Merged-away sessions of the wave's accepted records, as rows to delete and tombstone."""
@@ -122,20 +112,10 @@ class SessionStep:
         """In-order keys: a record extends its session unless the gap since the previous one is
         larger than the inactivity gap; each extension tombstones the session's previous extent."""
         keys = ", ".join(q(k) for k in self.keys)
-        impls = self.sql.impls
-        running = [f"{r} OVER w AS {q(f'__R{c}_{n}')}" for c, impl in enumerate(impls)
-                   for r, (n, _) in zip(impl.running(self.sql.event_args[c]), impl.state, strict=True)]
+        running = self.sql.running_exprs("w")
         prior = [f"CASE WHEN \"__SID\" = 0 THEN l.{q(f'__S{c}_{n}')} END AS {q(f'__P{c}_{n}')}"
-                 for c, impl in enumerate(impls) for n, _ in impl.state]
-        combined = []
-        for c, impl in enumerate(impls):
-            names = [n for n, _ in impl.state]
-            sql = impl.combine([q(f"__P{c}_{n}") for n in names], [q(f"__R{c}_{n}") for n in names])
-            combined += [f"{s} AS {q(f'__S{c}_{n}')}" for s, n in zip(sql, names, strict=True)]
-        results = [f"{impl.result([q(f'__S{c}_{n}') for n, _ in impl.state])} AS {q(f'__AGG{c}')}"
-                   for c, impl in enumerate(impls)]
-        values = [f"{c.sql} AS {q(name)}" for name, c in self.sql.plan.values]
-        having = f"coalesce(({self.sql.plan.having.sql}), false)" if self.sql.plan.having is not None else "true"
+                 for c, impl in enumerate(self.sql.impls) for n, _ in impl.state]
+        combined, results, values = self.sql.combined_exprs(), self.sql.result_exprs(), self.sql.output_exprs()
         late = f"\"__TS\" >= \"__ST\" - {self.grace} - {self.gap}"
         return (
             f"WITH latest AS ({self._latest()}), "
@@ -157,8 +137,8 @@ class SessionStep:
             f"j AS (SELECT r.*, {', '.join(prior)} FROM r LEFT JOIN latest l ON {self._match('r', 'l')}), "
             f"c AS (SELECT j.*, {', '.join(combined)} FROM j), "
             f"f AS (SELECT c.*, {', '.join(results)} FROM c) "
-            f"SELECT f.*, {', '.join(values)}, {having} AS \"__PASS\", false AS \"__PREVPASS\", "
-            f"\"__WE\" AS \"__OUTTS\" FROM f ORDER BY \"__SEQ\"")
+            f"SELECT f.*, {', '.join(values)}, false AS \"__PREVPASS\", \"__WE\" AS \"__OUTTS\" FROM f "
+            f"ORDER BY \"__SEQ\"")
 
     def _run_in_order(self, rows: pa.Table) -> pa.Table:
         if rows.num_rows == 0:

@@ -97,7 +97,8 @@ def compare_outputs(engine: Engine, outputs: list[dict[str, Any]]) -> tuple[bool
     return True, ""
 
 
-def _schema_columns(schema: str) -> list[tuple[str, st.SqlType, bool]] | None:
+def schema_columns(schema: str) -> list[tuple[str, st.SqlType, bool]] | None:
+    """A schema text like ``ID INT KEY, NAME STRING`` as (name, type, is key); None if unparsable."""
     try:
         stmt = sqlparser.parse(f"CREATE STREAM X ({schema}) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');")[0]
     except Exception:
@@ -113,7 +114,7 @@ def _check_source(engine: Engine, want: dict[str, Any]) -> str | None:
     if "type" in want and want["type"].upper() != source.kind:
         return f"post: {source.name} is a {source.kind}, expected {want['type']}"
     if "schema" in want:
-        expected = _schema_columns(want["schema"])
+        expected = schema_columns(want["schema"])
         actual = [(c.name, c.type, c.namespace == "KEY") for c in source.columns]
         if expected is not None and expected != actual:
             return f"post: {source.name} schema is {source.schema_text()}, expected {want['schema']}"

@@ -18,6 +18,7 @@ import parser as sqlparser
 from engine.catalog import Source
 from engine.engine import Engine
 from engine.errors import KsqlError
+from engine.qtt.checks import schema_columns
 from engine.qtt.loader import TestCase
 from engine.qtt.records import values_equal
 from engine.results import RowsResult, StatementResult
@@ -44,17 +45,8 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def _schema_columns(schema: str) -> list[tuple[str, st.SqlType, bool]] | None:
-    try:
-        stmt = sqlparser.parse(f"CREATE STREAM X ({schema}) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');")[0]
-    except ParseError:
-        return None
-    assert isinstance(stmt, st.CreateSource)
-    return [(c.name, c.type, c.key or c.primary_key) for c in stmt.columns]
-
-
 def _header_matches(expected: str, result: RowsResult) -> bool:
-    want = _schema_columns(expected)
+    want = schema_columns(expected)
     if want is None:
         return True
     got = [(n, t, n in result.key_names) for n, t in result.columns]
