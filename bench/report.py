@@ -107,6 +107,19 @@ def _memory(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _fixes(rows: list[dict[str, Any]]) -> list[str]:
+    fixed = [r for r in rows if r.get("with_proposed_fixes")]
+    if not fixed:
+        return []
+    out = ["", "## Proposed engine fixes, measured in-process (bench/patches.py; not in engine/ yet)", "",
+           "| workload | backend | patches | events/CPU-s before | after | speedup (CPU) |", "|---|---|---|---|---|---|"]
+    for r in fixed:
+        f = r["with_proposed_fixes"]
+        out.append(f"| {r['name']} | {r['backend']} | {', '.join(f['patches'])} | {_fmt(r.get('events_per_cpu_s'))} | "
+                   f"{_fmt(f.get('events_per_cpu_s'))} | {_fmt(f.get('speedup_cpu'), 2)} |")
+    return out
+
+
 def _goals(rows: list[dict[str, Any]]) -> list[str]:
     out = ["", "## Goals (reported, not asserted)", "", "| goal | workload | measured | met |", "|---|---|---|---|"]
     for backend, names, key, target, label in GOALS:
@@ -138,7 +151,7 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int) -> str
             seen.add(r["name"])
             diffs.append(f"- **{r['name']}**: {r['differs']}")
     body = head + _main_table(rows) + ["", "## Baselines measured in the same run", ""] + _baselines(rows)
-    return "\n".join(body + _memory(rows) + _goals(rows) + diffs) + "\n"
+    return "\n".join(body + _memory(rows) + _fixes(rows) + _goals(rows) + diffs) + "\n"
 
 
 def chart(rows: list[dict[str, Any]], path: Path) -> None:
@@ -151,6 +164,8 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     shown = [r for r in rows if r.get("events_per_cpu_s") and not r["name"].startswith("memory-")]
     names = sorted({r["name"] for r in rows if not r["name"].startswith("memory-")},
                    key=lambda n: [r["name"] for r in rows].index(n))
+    if not shown:
+        return
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(names) + 1.6), dpi=90)
     for offset, backend, color in ((-0.2, "embedded", "#4C72B0"), (0.2, "kafka", "#DD8452")):
         for i, name in enumerate(names):

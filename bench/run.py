@@ -16,8 +16,10 @@ the results go to ``bench/results/`` (``latest.json``/``.md``/``.png`` plus date
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ class Settings:
     latency: bool = True
     peer: bool = True
     quick: bool = False
+    patches: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -150,6 +153,11 @@ class Runner:
                    peak_rss_mb=eng["peak_rss_mb"], records_out=eng["records_out"],
                    ratio_vs_raw_consume=_ratio(eng["events_per_cpu_s"], raw["events_per_cpu_s"]),
                    ratio_vs_raw_consume_wall=_ratio(eng["events_per_s"], raw["events_per_s"]), raw_consume=raw)
+        if self.s.patches:
+            fixed = self.engine(backend, wl, dataset, events, patches=list(self.s.patches))
+            row["with_proposed_fixes"] = {"patches": list(self.s.patches), **{k: fixed[k] for k in (
+                "events_per_s", "events_per_cpu_s", "cpu_s", "wall_s", "peak_rss_mb", "records_out")},
+                "speedup_cpu": _ratio(fixed["events_per_cpu_s"], eng["events_per_cpu_s"])}
         if "peer" in wl.tags and backend.bootstrap and self.s.peer:
             peer = self.peer(backend, wl, dataset, events)
             row.update(peer=peer, ratio_vs_peer=_ratio(eng["events_per_cpu_s"], peer["events_per_cpu_s"]),
@@ -201,11 +209,14 @@ def start_broker(root: Path) -> tuple[Any, str]:
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
-    import os
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=workers.REPO, capture_output=True, text=True).stdout.strip()
 
     load = os.getloadavg()
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "engine", "parser").splitlines()]
     return {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_at_start": [round(x, 2) for x in load]}
+            "platform": platform.platform(), "loadavg_at_start": [round(x, 2) for x in load],
+            "commit": git("rev-parse", "--short", "HEAD"), "engine_uncommitted_files": dirty}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -219,6 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-latency", action="store_true", help="skip the fixed-rate latency runs")
     p.add_argument("--no-peer", action="store_true", help="skip Quix Streams")
     p.add_argument("--bootstrap", help="use this broker instead of starting one")
+    p.add_argument("--patches", default="", help="also measure with these proposed engine fixes "
+                   "(bench/patches.py, comma-separated), in-process only; reported next to each row")
     p.add_argument("--out", type=Path, default=workers.REPO / "bench" / "results")
     return p.parse_args(argv)
 
@@ -228,6 +241,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.base:
         s.base = args.base
     s.latency, s.peer = not args.no_latency, not args.no_peer
+    s.patches = tuple(p for p in args.patches.split(",") if p)
     return s
 
 
@@ -252,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
                 if broker is not None:
                     broker.stop()
     finally:
-        info.update(loadavg_at_end=[round(x, 2) for x in __import__("os").getloadavg()],
+        info.update(loadavg_at_end=[round(x, 2) for x in os.getloadavg()],
                     duration_s=round(time.time() - began), quick=s.quick, base_events=s.base)
         report.write(args.out, runner.rows, info, s.rate)
         shutil.rmtree(root, ignore_errors=True)

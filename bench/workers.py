@@ -37,7 +37,10 @@ def run(spec: dict[str, Any], timeout: float = 3600, prefix: list[str] | None = 
     proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise WorkerError(f"worker {spec['mode']} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
-    return _last_json(proc.stdout)
+    try:
+        return _last_json(proc.stdout)
+    except WorkerError:
+        raise WorkerError(f"worker {spec['mode']}: no result; stderr: {proc.stderr.strip()[-2000:]}") from None
 
 
 def run_driven(spec: dict[str, Any], drive: Callable[[], dict[str, Any]], timeout: float = 600) -> dict[str, Any]:
