@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from engine.engine import Engine
 
 Plan = StatelessPlan | AggregatePlan | JoinPlan
+# Joins read their inputs in event-time order to within this many records per batch.
+JOIN_ORDER_BATCH = "streamsql.join.order.batch.records"
 
 
 def _kind_word(kind: str) -> str:
@@ -144,7 +146,9 @@ def start_query(engine: Engine, query_id: str, text: str, source: Source, sink: 
         if saved is not None:
             reader.seek(saved(reader.topic.name))
     info = QueryInfo(query_id, text, sink.name, [s.name for s in inputs])
-    engine.add_query(RunningQuery(info, readers, processor, topic))
+    running = RunningQuery(info, readers, processor, topic)
+    running.min_ordered_batch = int(engine.properties.get(JOIN_ORDER_BATCH, "5000"))
+    engine.add_query(running)
 
 
 def create_as_select(engine: Engine, stmt: st.CreateAsSelect, text: str) -> StatementResult:

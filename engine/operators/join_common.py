@@ -78,21 +78,28 @@ class Meta:
         cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (query_id VARCHAR, name VARCHAR, value BIGINT, "
                     f"PRIMARY KEY (query_id, name))")
         self.values: dict[str, int] = {}
+        self._saved: dict[str, int] = {}
         self.load(cur)
 
     def load(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Re-read the saved values (after a rollback, or at start)."""
         rows = cur.execute(f"SELECT name, value FROM {META_TABLE} WHERE query_id = ?", [self._query_id]).fetchall()
         self.values = {str(n): int(v) for n, v in rows}
+        self._saved = dict(self.values)
 
     def get(self, name: str, default: int = MIN_TIME) -> int:
         """A saved value."""
         return self.values.get(name, default)
 
     def save(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Upsert every value (inside the state transaction)."""
-        for name, value in self.values.items():
-            cur.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?, ?)", [self._query_id, name, value])
+        """Upsert the changed values in one statement (inside the state transaction)."""
+        changed = [(n, v) for n, v in self.values.items() if self._saved.get(n) != v]
+        if not changed:
+            return
+        rows = ", ".join("(?, ?, ?)" for _ in changed)
+        params = [x for n, v in changed for x in (self._query_id, n, v)]
+        cur.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES {rows}", params)
+        self._saved = dict(self.values)
 
     def drop(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Forget the query's values."""

@@ -55,6 +55,7 @@ class RunningQuery:
         self.max_records = max_records
         self.stats = QueryStats()
         self._replay_checked = False
+        self.min_ordered_batch = 1  # joins: see _until (start_query sets it from the properties)
 
     def step(self) -> int:
         """Process one batch (from the input whose next record is earliest); records consumed."""
@@ -99,16 +100,19 @@ class RunningQuery:
         if raw is None:
             return 0
         if others:
-            raw = self._until(reader, raw, start, min(others))
+            raw = self._until(reader, raw, start, min(others), self.min_ordered_batch)
         return self._process(index, reader, raw, start, delivery)
 
     @staticmethod
-    def _until(reader: TopicReader, raw: pa.RecordBatch, start: list[int], bound: int) -> pa.RecordBatch:
-        """The leading records up to ``bound`` (at least one), positions moved back to match."""
+    def _until(reader: TopicReader, raw: pa.RecordBatch, start: list[int], bound: int,
+               floor: int) -> pa.RecordBatch:
+        """The leading records up to ``bound``, positions moved back to match. At least ``floor``
+        records are taken: finely interleaved inputs would otherwise make batches of one record,
+        so the event-time order across inputs holds to within ``floor`` records."""
         ts = raw.column("timestamp").to_numpy(zero_copy_only=False)
         later = np.flatnonzero(ts > bound)
         count = int(later[0]) if later.size else raw.num_rows
-        count = max(count, 1)
+        count = min(raw.num_rows, max(count, floor, 1))
         parts = raw.column("partition").to_numpy(zero_copy_only=False)[:count]
         stop = [s + int((parts == p).sum()) for p, s in enumerate(start)]
         reader.positions = stop

@@ -105,8 +105,9 @@ def test_stream_table_join_enriches_with_the_row_as_of_arrival() -> None:
 
 
 def test_inputs_are_read_in_event_time_order() -> None:
-    engine = _engine(STREAMS + TABLES + "CREATE STREAM out AS SELECT c.user_id, page, name FROM clicks c "
-                                        "JOIN users u ON c.user_id = u.id;")
+    engine = Engine(properties={"streamsql.join.order.batch.records": "1"})  # exact order, record by record
+    engine.execute(STREAMS + TABLES + "CREATE STREAM out AS SELECT c.user_id, page, name FROM clicks c "
+                                      "JOIN users u ON c.user_id = u.id;")
     _produce(engine, "clicks", [("u1", {"PAGE": "a"}, 10), ("u1", {"PAGE": "b"}, 30)])
     _produce(engine, "users", [("u1", {"NAME": "ann"}, 5), ("u1", {"NAME": "anna"}, 20)])
     engine.run_until_idle()  # both inputs ready: the table rows at 5 and 20 go before the clicks at 10 and 30
