@@ -114,6 +114,7 @@ class QueryInfo:
     sink: str | None
     sources: list[str]
     state: Literal["RUNNING", "PAUSED", "ERROR"] = "RUNNING"
+    plan: str = ""  # EXPLAIN text of the running query
 
 
 class Catalog:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from engine.catalog import Source
 from engine.errors import KsqlStatementError
 from engine.expressions import all_functions, get_function
+from engine.planner.explain import explain as explain_plan
+from engine.planner.join import JoinPlan
 from engine.results import StatementResult
 from parser import statements as st
 
@@ -114,23 +116,22 @@ def explain(engine: Engine, stmt: st.Explain, text: str) -> StatementResult:
         if info is None:
             raise KsqlStatementError(f"Query with id:{stmt.query_id} does not exist, use SHOW QUERIES to view "
                                      f"the full set of queries.")
-        plan = getattr(engine.running[info.id].processor, "explain", lambda: "")()
         return StatementResult(text, "queryDescription",
                                data={"id": info.id, "statementText": info.sql, "sources": info.sources,
-                                     "sinks": [info.sink] if info.sink else [], "executionPlan": plan,
+                                     "sinks": [info.sink] if info.sink else [], "executionPlan": info.plan,
                                      "state": info.state})
     inner = stmt.statement
     select = getattr(inner, "select", None)
     if select is None:
         raise KsqlStatementError("EXPLAIN is only supported for queries and CREATE ... AS SELECT / INSERT INTO.")
-    from engine.handlers.queries import plan_select, single_source
+    from engine.handlers.queries import plan_query, single_source
     source = single_source(engine, select)
-    plan = plan_select(select, source, persistent=False)
-    text_plan = (f"> [ SINK ] | Schema: {', '.join(c.name + ' ' + c.type.sql() for c in plan.key_columns + plan.value_columns)}\n"
-                 f"\t> [ {type(plan).__name__} ] | {getattr(plan, 'sql', '')}\n"
-                 f"\t\t> [ SOURCE ] | Topic: {source.topic} | Schema: {source.schema_text()}")
+    plan = plan_query(engine, select, source, persistent=False)
+    text_plan = explain_plan(plan, source)
     return StatementResult(text, "queryDescription",
-                           data={"statementText": inner.sql() if inner else text, "sources": [source.name],
+                           data={"statementText": inner.sql() if inner else text,
+                                 "sources": [leaf.source.name for leaf in plan.tree.leaves]
+                                 if isinstance(plan, JoinPlan) else [source.name],
                                  "executionPlan": text_plan})
 
 

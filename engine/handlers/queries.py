@@ -11,6 +11,7 @@ from engine.operators.aggregate import AggregateProcessor
 from engine.operators.join import JoinProcessor
 from engine.operators.stateless import StatelessProcessor
 from engine.planner.aggregate import AggregatePlan, has_aggregates, plan_aggregate
+from engine.planner.explain import explain
 from engine.planner.join import JoinPlan, analyze, joined_source, plan_join
 from engine.planner.stateless import StatelessPlan, plan_stateless
 from engine.results import StatementResult
@@ -145,7 +146,7 @@ def start_query(engine: Engine, query_id: str, text: str, source: Source, sink: 
     for reader in readers:
         if saved is not None:
             reader.seek(saved(reader.topic.name))
-    info = QueryInfo(query_id, text, sink.name, [s.name for s in inputs])
+    info = QueryInfo(query_id, text, sink.name, [s.name for s in inputs], plan=explain(plan, source))
     running = RunningQuery(info, readers, processor, topic)
     running.min_ordered_batch = int(engine.properties.get(JOIN_ORDER_BATCH, "5000"))
     engine.add_query(running)
