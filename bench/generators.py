@@ -1,7 +1,7 @@
 """Vectorised input generators: Nexmark (person, auction, bid) and pageviews (plus users).
 
 DuckDB builds every key and JSON value in one query per batch over ``range(start, end)``: no
-per-record Python. Records are deterministic for a seed, so runs are repeatable.
+per-record Python. Records are deterministic (apart from the start time ``T0``), so runs are repeatable.
 
 Nexmark: in every 50 events, 1 person, 3 auctions and 46 bids (the benchmark's 1:3:46), event
 time advancing ``1000 / rate`` ms per event (Nexmark's default first-event rate is 10,000/s).
@@ -14,6 +14,7 @@ event time (no ``TIMESTAMP=`` property), which lets the latency runs stamp recor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import duckdb
@@ -21,7 +22,10 @@ import pyarrow as pa
 
 from engine.topics.base import RAW_SCHEMA
 
-T0 = 1_700_000_000_000
+# Event time starts two hours ago, on an hour boundary: recent enough that a broker's time-based
+# retention (7 days by default) does not delete the inputs mid-run, and the 1-hour memory window
+# holds 10 M records at 10k/s.
+T0 = (int(time.time() * 1000) // 3_600_000 - 2) * 3_600_000
 NEXMARK_PARTS = ("person", "auction", "bid")
 _EPOCH = "(i // 50)"
 _OFF = "(i % 50)"

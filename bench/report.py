@@ -120,6 +120,21 @@ def _fixes(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _idle_waits(rows: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for r in rows:
+        for key, lat in r.items():
+            if key.startswith("latency_idle_wait_") and isinstance(lat, dict):
+                if not out:
+                    out = ["", "## Latency with a shorter idle wait (`Engine.start(idle_wait=...)`, default 50 ms)", "",
+                           "| workload | backend | idle wait | p50 ms | p99 ms | default p50 ms | default p99 ms |",
+                           "|---|---|---|---|---|---|---|"]
+                out.append(f"| {r['name']} | {r['backend']} | {key.rsplit('_', 1)[1]} | "
+                           f"{_fmt(lat.get('latency_p50_ms'), 1)} | {_fmt(lat.get('latency_p99_ms'), 1)} | "
+                           f"{_fmt(r.get('latency_p50_ms'), 1)} | {_fmt(r.get('latency_p99_ms'), 1)} |")
+    return out
+
+
 def _goals(rows: list[dict[str, Any]]) -> list[str]:
     out = ["", "## Goals (reported, not asserted)", "", "| goal | workload | measured | met |", "|---|---|---|---|"]
     for backend, names, key, target, label in GOALS:
@@ -151,7 +166,7 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int) -> str
             seen.add(r["name"])
             diffs.append(f"- **{r['name']}**: {r['differs']}")
     body = head + _main_table(rows) + ["", "## Baselines measured in the same run", ""] + _baselines(rows)
-    return "\n".join(body + _memory(rows) + _fixes(rows) + _goals(rows) + diffs) + "\n"
+    return "\n".join(body + _memory(rows) + _idle_waits(rows) + _fixes(rows) + _goals(rows) + diffs) + "\n"
 
 
 def chart(rows: list[dict[str, Any]], path: Path) -> None:

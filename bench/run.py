@@ -45,10 +45,16 @@ class Settings:
     peer: bool = True
     quick: bool = False
     patches: tuple[str, ...] = ()
+    peer_events: int = 500_000
+    max_s: float = 300.0  # per engine measurement; past it the row is "partial" (rates over what ran)
+    # What-if latency runs with a shorter Engine.start(idle_wait=...) than the default 50 ms.
+    idle_waits: tuple[float, ...] = (0.005,)
+    idle_wait_workloads: tuple[str, ...] = ("nexmark-q0", "pageviews-tumbling-count")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-QUICK = Settings(base=300_000, memory_keys=(1_000_000,), warmup_s=2.0, duration_s=6.0, quick=True)
+QUICK = Settings(base=300_000, memory_keys=(1_000_000,), warmup_s=2.0, duration_s=6.0, quick=True, idle_waits=(),
+                 max_s=60.0)
 
 
 def pending_reason(workload: Workload) -> str | None:
@@ -110,20 +116,22 @@ class Runner:
     def engine(self, backend: Backend, wl: Workload, dataset: datasets.Dataset, events: int,
                **extra: Any) -> dict[str, Any]:
         spec = {**self._base_spec(backend, wl, f"{backend.name}-{wl.name}"), **backend.spec(dataset),
-                "mode": "engine", "events": events, **extra}
+                "mode": "engine", "events": events, "max_s": self.s.max_s, **extra}
         m = workers.run(spec)
         m.update(_rates(m))
         shutil.rmtree(spec["state_dir"], ignore_errors=True)
         return m
 
-    def latency(self, backend: Backend, wl: Workload) -> dict[str, Any]:
-        """Fixed-rate end-to-end latency on fresh topics."""
+    def latency(self, backend: Backend, wl: Workload, idle_wait: float | None = None) -> dict[str, Any]:
+        """Fixed-rate end-to-end latency on fresh topics (``idle_wait``: Engine.start's, else its default)."""
         from bench import latency
 
         spec = {**self._base_spec(backend, wl, f"{backend.name}-{wl.name}-latency"), "mode": "latency",
                 "kafka": backend.bootstrap, "store_dir": str(self.root / "latency" / f"{self._seq:03d}"),
                 "in_prefix": f"l{backend.run_id}_{self._seq:03d}_", "rate": self.s.rate,
                 "warmup_s": self.s.warmup_s, "duration_s": self.s.duration_s}
+        if idle_wait is not None:
+            spec["idle_wait"] = idle_wait
         if backend.bootstrap is None:
             return workers.run(spec)
         store = backend._store(datasets.Dataset("latency", 0))
@@ -132,6 +140,8 @@ class Runner:
     def peer(self, backend: Backend, wl: Workload, dataset: datasets.Dataset, events: int) -> dict[str, Any]:
         assert backend.bootstrap is not None
         topic = backend.prefix(dataset) + wl.inputs[-1]
+        # Quix runs ~10x slower: it reads the first peer_events records of the same topic.
+        events = min(events, self.s.peer_events)
         m = workers.run_quix(backend.bootstrap, topic, f"q{backend.run_id}_{self._seq}_{wl.sink}", events,
                              self._state_dir("quix"), f"quix-{backend.run_id}-{self._seq}")
         m.update(_rates(m))
@@ -148,7 +158,8 @@ class Runner:
         events = backend.ensure(dataset, wl.inputs)
         raw = self.raw_consume(backend, wl, dataset, events)
         eng = self.engine(backend, wl, dataset, events)
-        row.update(status="ok" if eng["complete"] else "incomplete", events=eng["events"], wall_s=eng["wall_s"],
+        row.update(status="ok" if eng["complete"] else f"partial: {eng['events']:,} of {events:,} events in the time limit",
+                   events=eng["events"], wall_s=eng["wall_s"],
                    cpu_s=eng["cpu_s"], events_per_s=eng["events_per_s"], events_per_cpu_s=eng["events_per_cpu_s"],
                    peak_rss_mb=eng["peak_rss_mb"], records_out=eng["records_out"],
                    ratio_vs_raw_consume=_ratio(eng["events_per_cpu_s"], raw["events_per_cpu_s"]),
@@ -165,6 +176,9 @@ class Runner:
         if self.s.latency:
             lat = self.latency(backend, wl)
             row.update({k: v for k, v in lat.items() if k.startswith("latency_")})
+            for wait in self.s.idle_waits if wl.name in self.s.idle_wait_workloads else ():
+                lat = self.latency(backend, wl, idle_wait=wait)
+                row[f"latency_idle_wait_{wait * 1000:g}ms"] = {k: v for k, v in lat.items() if k.startswith("latency_")}
         print(f"  {wl.name} [{backend.name}]: {report.summary(row)}", flush=True)
         return row
 
@@ -260,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
                 broker, bootstrap = (None, args.bootstrap) if args.bootstrap else start_broker(root)
             backend = Backend(name, root / name, bootstrap)
             try:
-                runner.run_backend(backend, args.workloads, memory=not args.no_memory)
+                # Aggregate state lives in DuckDB whatever the backend: memory runs on the first one.
+                runner.run_backend(backend, args.workloads, memory=not args.no_memory and name == backends[0])
             finally:
                 backend.close()
                 if broker is not None:

@@ -53,11 +53,12 @@ def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     """Time the workload's query over its pre-written input."""
     store = open_store(spec.get("kafka"), spec["store_dir"])
     engine = _engine(spec, store)
-    expected, stall = spec["events"], spec.get("stall_s", 30.0)
+    expected, stall, limit = spec["events"], spec.get("stall_s", 30.0), spec.get("max_s", 3600.0)
     rss_start = rss_mb()
     sampler = RssSampler(spec.get("rss_interval", 0.5)).start() if spec.get("sample_rss") else None
     span, done, progress = Span().start(), 0, time.monotonic()
-    while done < expected and time.monotonic() - progress < stall:
+    began = time.monotonic()
+    while done < expected and time.monotonic() - progress < stall and time.monotonic() - began < limit:
         n = engine.run_until_idle()
         done += n
         if n == 0:
@@ -107,11 +108,13 @@ async def _getmany(bootstrap: str, topics: list[str], total: int) -> int:
     consumer.assign(tps)
     await consumer.seek_to_beginning(*tps)
     count = nbytes = 0
+    progress = time.monotonic()
     try:
-        while count < total:
+        while count < total and time.monotonic() - progress < 30:
             for msgs in (await consumer.getmany(timeout_ms=2000, max_records=10_000)).values():
                 count += len(msgs)
                 nbytes += sum(len(m.value) for m in msgs if m.value is not None)
+                progress = time.monotonic()
     finally:
         await consumer.stop()
     return count
