@@ -23,7 +23,15 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (``ru_maxrss`` is KiB on Linux)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    ``VmHWM`` belongs to the process image; ``ru_maxrss`` would not do: Linux carries it across
+    fork and exec, so a child of a large runner would report the runner's size.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
