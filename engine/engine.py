@@ -96,6 +96,8 @@ class Engine:
             st.Print: admin.print_topic,
             st.RunScript: admin.run_script,
             st.ConnectorStatement: admin.connector,
+            st.AssertTopic: admin.assert_topic,
+            st.AssertSchema: admin.assert_schema,
         }
         self.commands.replay(self)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from engine.expressions import all_functions, get_function
 from engine.planner.explain import explain as explain_plan
 from engine.planner.join import JoinPlan
 from engine.results import StatementResult
+from engine.topics.base import Topic
 from parser import statements as st
 
 if TYPE_CHECKING:
@@ -207,3 +209,41 @@ def connector(engine: Engine, stmt: st.ConnectorStatement, text: str) -> Stateme
     raise KsqlStatementError("Connector statements are not supported: streamsql has no Kafka Connect "
                              "integration. Use a Kafka Connect cluster next to your broker instead.")
 
+
+
+def assert_topic(engine: Engine, stmt: st.AssertTopic, text: str) -> StatementResult:
+    """ASSERT [NOT EXISTS] TOPIC name [WITH (PARTITIONS=n)] [TIMEOUT t]: wait up to the timeout
+    (ksqlDB's default: 1 second) for the topic to (not) exist with the given partition count."""
+    deadline = time.monotonic() + (stmt.timeout_ms if stmt.timeout_ms is not None else 1000) / 1000
+    want = stmt.properties.get("PARTITIONS")
+    while True:
+        topic = _find_topic(engine, stmt.topic)
+        ok = (topic is not None and (want is None or topic.partitions == int(want))) if stmt.exists else topic is None
+        if ok or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)  # polling a topic store that has no change notification
+    if not ok:
+        if not stmt.exists:
+            raise KsqlStatementError(f"Topic {stmt.topic} exists")
+        if topic is None:
+            raise KsqlStatementError(f"Topic {stmt.topic} does not exist")
+        raise KsqlStatementError(f"Mismatched configuration for topic {stmt.topic}: For config partitions, "
+                                 f"expected {want} got {topic.partitions}")
+    return StatementResult(text, "assertTopic", f"Topic {stmt.topic} {'exists' if stmt.exists else 'does not exist'}",
+                           data={"topicName": stmt.topic, "exists": stmt.exists})
+
+
+def _find_topic(engine: Engine, name: str) -> Topic | None:
+    """The topic ``name``, or the one topic matching it case-insensitively (unquoted identifiers
+    arrive upper-cased, while topic names are case-sensitive)."""
+    topic = engine.store.topic(name)
+    if topic is not None:
+        return topic
+    matches = [t for t in engine.store.list_topics() if t.lower() == name.lower()]
+    return engine.store.topic(matches[0]) if len(matches) == 1 else None
+
+
+def assert_schema(engine: Engine, stmt: st.AssertSchema, text: str) -> StatementResult:
+    """ASSERT SCHEMA needs a Schema Registry, which streamsql does not connect to."""
+    raise KsqlStatementError("Cannot check schema existence: no Schema Registry is configured "
+                             "(streamsql's formats do not use one).")

@@ -141,3 +141,17 @@ def test_partition_by_places_keys_with_murmur2() -> None:
         if len(keys):
             assert set(partition_for_keys(keys, 4).to_pylist()) == {p}
     engine.close()
+
+
+def test_assert_topic_and_schema() -> None:
+    engine = Engine()
+    engine.execute("CREATE STREAM s (id INT KEY, v STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', PARTITIONS=3);")
+    assert engine.execute("ASSERT TOPIC t WITH (PARTITIONS=3);")[0].data == {"topicName": "T", "exists": True}
+    engine.execute("ASSERT NOT EXISTS TOPIC other;")
+    with pytest.raises(KsqlStatementError, match="expected 2 got 3"):
+        engine.execute("ASSERT TOPIC t WITH (PARTITIONS=2);")
+    with pytest.raises(KsqlStatementError, match="does not exist"):
+        engine.execute("ASSERT TOPIC other TIMEOUT 100 MILLISECONDS;")
+    with pytest.raises(KsqlStatementError, match="Schema Registry"):
+        engine.execute("ASSERT SCHEMA SUBJECT 'x';")
+    engine.close()
