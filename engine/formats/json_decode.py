@@ -25,7 +25,7 @@ import pyarrow.json as pj
 from engine.formats.base import Column
 from engine.formats.coerce import coerce, lookup, node_name
 from engine.formats.errors import RecordError
-from engine.formats.text import any_true, b64decode
+from engine.formats.text import b64decode
 from engine.types import to_arrow
 from parser.statements import SqlType
 
