@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint conformance conformance-kafka test-deps venv clean
+.PHONY: demo test lint conformance conformance-kafka test-deps venv clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,7 +29,7 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check parser engine cli tests tools
+	$(BIN)/ruff check parser engine cli tests tools bench
 	$(BIN)/mypy parser engine cli tools
 
 conformance: $(STAMP)
@@ -37,6 +37,23 @@ conformance: $(STAMP)
 
 conformance-kafka: $(STAMP)
 	$(BIN)/streamsql test ../shared/qtt --quiet --kafka $${STREAMSQL_KAFKA:?set STREAMSQL_KAFKA=host:port}
+
+# Benchmarks (bench/README.md): bench-only deps, and Quix Streams in its own venv (it needs an
+# older confluent-kafka than the project pins). Results go to bench/results/.
+BENCH_STAMP := $(VENV)/.bench-installed
+QUIX_VENV := .work/bench/quix-venv
+
+$(BENCH_STAMP): $(STAMP) bench/requirements.txt bench/requirements-quix.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(PY) -m venv $(QUIX_VENV)
+	$(QUIX_VENV)/bin/pip install --quiet -r bench/requirements-quix.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) build .streamsql
