@@ -28,7 +28,7 @@ class StatelessProcessor:
         self._plan = plan
         self._decoder = SourceDecoder(source)
         self._encoder = SinkEncoder(sink)
-        self._evaluator = BatchEvaluator(engine, query_id)
+        self._evaluator = BatchEvaluator(engine, query_id, source.topic)
         self._sink = sink
         self._table_source = source.kind == "TABLE"
         self._materializer = TableMaterializer(engine, query_id, sink) if materialize else None
@@ -64,7 +64,7 @@ class PushProcessor:
         self._query_id = query_id
         self._plan = plan
         self._decoder = SourceDecoder(source)
-        self._evaluator = BatchEvaluator(engine, query_id)
+        self._evaluator = BatchEvaluator(engine, query_id, source.topic)
         self._push = push
 
     def __call__(self, index: int, raw: pa.RecordBatch) -> list[pa.RecordBatch]:

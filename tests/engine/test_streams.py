@@ -155,3 +155,21 @@ def test_assert_topic_and_schema() -> None:
     with pytest.raises(KsqlStatementError, match="Schema Registry"):
         engine.execute("ASSERT SCHEMA SUBJECT 'x';")
     engine.close()
+
+
+def test_a_record_failing_evaluation_is_logged_and_the_rest_of_its_batch_is_kept() -> None:
+    from engine.operators.evaluate import BatchEvaluator
+
+    engine = Engine()
+    evaluator = BatchEvaluator(engine, "q", "in")
+    batch = pa.table({"X": ["1", "2", "oops", "4", "5"], "ROWPARTITION": pa.array([0] * 5, pa.int32()),
+                      "ROWOFFSET": pa.array(range(5), pa.int64())})
+    out = evaluator.run('SELECT CAST("X" AS INTEGER) AS y, "ROWOFFSET" AS o FROM batch', batch)
+    assert out is not None and out.to_pylist() == [{"y": 1, "o": 0}, {"y": 2, "o": 1}, {"y": 4, "o": 3},
+                                                   {"y": 5, "o": 4}]
+    assert engine.processing_log.count == 1
+    log = engine.store.topic(engine.processing_log.topic_name)
+    assert log is not None
+    error = json.loads(log.fetch(0, 0, 10).column("value")[0].as_py())["MESSAGE"]["RECORDPROCESSINGERROR"]
+    assert "oops" in error["ERRORMESSAGE"]
+    engine.close()
