@@ -117,6 +117,11 @@ class QueryInfo:
     plan: str = ""  # EXPLAIN text of the running query
 
 
+def kind_word(kind: str) -> str:
+    """``stream`` or ``table``, as ksqlDB's messages spell a source kind."""
+    return "stream" if kind == "STREAM" else "table"
+
+
 class Catalog:
     """Sources, custom types and persistent queries of one engine."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.catalog import RESERVED_NAMES, Catalog, Column, Source, WindowInfo
 from engine.errors import KsqlError, KsqlStatementError
+from parser import duration_ms
 from parser.statements import ColumnDef, CreateSource, SqlType
 
 DEFAULT_KEY_FORMAT = "KAFKA"
@@ -70,25 +71,11 @@ def _window_info(props: dict[str, Any]) -> WindowInfo | None:
     if kind not in _WINDOW_TYPES:
         raise KsqlStatementError(f"Invalid value for WINDOW_TYPE: {kind}")
     size = props.get("WINDOW_SIZE")
-    size_ms = parse_duration(str(size)) if size is not None else None
+    size_ms = duration_ms(str(size)) if size is not None else None  # the parser validated it
     if kind != "SESSION" and size_ms is None:
         raise KsqlStatementError(f"{kind} windows require 'WINDOW_SIZE' to be provided in the WITH clause. "
                                  f"For example: 'WINDOW_SIZE'='10 SECONDS'")
     return WindowInfo(kind, size_ms)  # type: ignore[arg-type]
-
-
-_UNITS_MS = {"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
-
-
-def parse_duration(text: str) -> int:
-    """'10 SECONDS' -> 10000 (the form of WINDOW_SIZE)."""
-    parts = text.strip().split()
-    if len(parts) != 2:
-        raise KsqlStatementError(f"Invalid duration: '{text}'")
-    unit = parts[1].upper().rstrip("S")
-    if unit not in _UNITS_MS:
-        raise KsqlStatementError(f"Invalid duration unit: '{parts[1]}'")
-    return int(parts[0]) * _UNITS_MS[unit]
 
 
 def _check_key(kind: str, columns: list[Column], window: WindowInfo | None, stmt: CreateSource) -> None:

@@ -55,6 +55,7 @@ Expression AST contract
 from __future__ import annotations
 
 from parser._api import ParsedStatement, parse, parse_expression, parse_with_source
+from parser._base import duration_ms
 from parser.dialect import Ksql
 from parser.errors import ParseError
 from parser.types import datatype_to_sqltype
@@ -64,6 +65,7 @@ __all__ = [
     "ParseError",
     "ParsedStatement",
     "datatype_to_sqltype",
+    "duration_ms",
     "parse",
     "parse_expression",
     "parse_with_source",

@@ -37,6 +37,14 @@ UNIT_MS = {
 }
 UNIT_MS.update({f"{unit}S": ms for unit, ms in list(UNIT_MS.items())})
 
+
+def duration_ms(text: str) -> int | None:
+    """Milliseconds of a duration property such as ``'10 SECONDS'``; None when malformed."""
+    parts = str(text).split()
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1].upper() not in UNIT_MS:
+        return None
+    return int(parts[0]) * UNIT_MS[parts[1].upper()]
+
 _BASE_TYPE_ALIASES = {"INT": "INTEGER", "VARCHAR": "STRING"}
 _MAX_LONG = 2**63 - 1
 _MAX_DOUBLE = Decimal("1.7976931348623157E308")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.catalog import Column, QueryInfo, Source, WindowInfo
+from engine.catalog import Column, QueryInfo, Source, WindowInfo, kind_word
 from engine.ddl import resolve_formats, split_format_properties
 from engine.errors import KsqlStatementError
 from engine.operators.aggregate import AggregateProcessor
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 Plan = StatelessPlan | AggregatePlan | JoinPlan
 # Joins read their inputs in event-time order to within this many records per batch.
 JOIN_ORDER_BATCH = "streamsql.join.order.batch.records"
-
-
-def _kind_word(kind: str) -> str:
-    return "stream" if kind == "STREAM" else "table"
 
 
 def single_source(engine: Engine, select: st.Select) -> Source:
@@ -72,7 +68,7 @@ def _check_sink_absent(engine: Engine, stmt: st.CreateAsSelect) -> None:
     existing = engine.catalog.source(stmt.name)
     if existing is None or stmt.or_replace:
         return
-    raise KsqlStatementError(f"Cannot add {_kind_word(stmt.kind)} '{stmt.name}': A {_kind_word(existing.kind)} "
+    raise KsqlStatementError(f"Cannot add {kind_word(stmt.kind)} '{stmt.name}': A {kind_word(existing.kind)} "
                              f"with the same name already exists")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.catalog import Column, QueryInfo, Source
+from engine.catalog import Column, QueryInfo, Source, kind_word
 from engine.ddl import check_column_name, source_from_create
 from engine.errors import KsqlStatementError
 from engine.operators.materialize import TableMaterializer
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     from engine.engine import Engine
 
 
-def _kind_word(kind: str) -> str:
-    return "stream" if kind == "STREAM" else "table"
-
-
 def ensure_topic(engine: Engine, source: Source, props: dict[str, object]) -> None:
     """Find the source's topic, or create it when PARTITIONS is given (ksqlDB's rule)."""
     topic = engine.store.topic(source.topic)
@@ -32,7 +28,7 @@ def ensure_topic(engine: Engine, source: Source, props: dict[str, object]) -> No
     if "PARTITIONS" not in props and not engine.auto_create_topics:
         raise KsqlStatementError(
             f"Topic '{source.topic}' does not exist. If you want to create a new topic for the "
-            f"{_kind_word(source.kind)} please re-run the statement providing the required 'PARTITIONS' "
+            f"{kind_word(source.kind)} please re-run the statement providing the required 'PARTITIONS' "
             f"configuration in the WITH clause (and optionally 'REPLICAS'). For example: "
             f"CREATE {source.kind} {source.name} WITH (KAFKA_TOPIC='{source.topic}', PARTITIONS=2, ...);")
     partitions = int(props.get("PARTITIONS", 1) or 1)  # type: ignore[call-overload]
@@ -49,21 +45,21 @@ def _check_replace(engine: Engine, stmt: st.CreateSource, text: str) -> Source |
         return existing
     if stmt.or_replace:
         if stmt.source or existing.read_only:
-            raise KsqlStatementError(f"Cannot add {_kind_word(stmt.kind)} '{stmt.name}': CREATE OR REPLACE "
-                                     f"is not supported on source {_kind_word(stmt.kind)}s.")
+            raise KsqlStatementError(f"Cannot add {kind_word(stmt.kind)} '{stmt.name}': CREATE OR REPLACE "
+                                     f"is not supported on source {kind_word(stmt.kind)}s.")
         if existing.kind != stmt.kind:
-            raise KsqlStatementError(f"Cannot add {_kind_word(stmt.kind)} '{stmt.name}': A "
-                                     f"{_kind_word(existing.kind)} with the same name already exists")
+            raise KsqlStatementError(f"Cannot add {kind_word(stmt.kind)} '{stmt.name}': A "
+                                     f"{kind_word(existing.kind)} with the same name already exists")
         return None
-    raise KsqlStatementError(f"Cannot add {_kind_word(stmt.kind)} '{stmt.name}': A "
-                             f"{_kind_word(existing.kind)} with the same name already exists")
+    raise KsqlStatementError(f"Cannot add {kind_word(stmt.kind)} '{stmt.name}': A "
+                             f"{kind_word(existing.kind)} with the same name already exists")
 
 
 def create_source(engine: Engine, stmt: st.CreateSource, text: str) -> StatementResult:
     """CREATE [OR REPLACE] [SOURCE] STREAM|TABLE."""
     existing = _check_replace(engine, stmt, text)
     if existing is not None:
-        return StatementResult(text, "currentStatus", f"{_kind_word(stmt.kind).title()} already exists.")
+        return StatementResult(text, "currentStatus", f"{kind_word(stmt.kind).title()} already exists.")
     source = source_from_create(stmt, engine.catalog, text, engine.properties)
     check_formats(source)
     ensure_topic(engine, source, stmt.properties)
@@ -71,7 +67,7 @@ def create_source(engine: Engine, stmt: st.CreateSource, text: str) -> Statement
     if source.kind == "TABLE":
         _materialize(engine, source)
     engine.commands.append(stmt, text)
-    return StatementResult(text, "currentStatus", f"{_kind_word(stmt.kind).title()} created")
+    return StatementResult(text, "currentStatus", f"{kind_word(stmt.kind).title()} created")
 
 
 def materialize_id(name: str) -> str:
@@ -162,4 +158,4 @@ def alter_source(engine: Engine, stmt: st.AlterSource, text: str) -> StatementRe
             raise KsqlStatementError("Cannot add a key column with ALTER.")
         source.columns.append(Column(col.name, engine.catalog.resolve_type(col.type)))
     engine.commands.append(stmt, text)
-    return StatementResult(text, "currentStatus", f"{_kind_word(source.kind).title()} {source.name} altered.")
+    return StatementResult(text, "currentStatus", f"{kind_word(source.kind).title()} {source.name} altered.")

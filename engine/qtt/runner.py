@@ -53,8 +53,7 @@ def _matches_expected(err: Exception, expected: dict[str, Any]) -> tuple[bool, s
     kind = _error_kind(err)
     want = str(expected.get("type", ""))
     # KsqlStatementException is a KsqlException; ksqlDB's checks accept the subclass.
-    type_ok = not want or want == kind or (want == GENERIC_EXC and kind == STATEMENT_EXC) \
-        or want.endswith("KsqlStatementException") and kind == STATEMENT_EXC
+    type_ok = not want or want == kind or (want == GENERIC_EXC and kind == STATEMENT_EXC)
     message = str(getattr(err, "message", None) or err)
     msg_ok = str(expected.get("message", "")) in message
     if type_ok and msg_ok:
