@@ -92,6 +92,8 @@ class KafkaStore:
         self.request_timeout = request_timeout
         self.retry_timeout = retry_timeout
         self.fetch_max_bytes = fetch_max_bytes
+        # Bytes per produced Kafka batch: under the broker's default message.max.bytes (1 MiB).
+        self.max_batch_bytes = 1_000_000
         self._topics: dict[str, KafkaTopic] = {}
         self._lock = threading.Lock()
         self._loop = LoopThread(f"kafka-{client_id}")
@@ -155,7 +157,7 @@ class KafkaStore:
         await self._admin.start()
         # Idempotent with acks=all: a batch retried across a broker bounce is written once.
         self._producer = AIOKafkaProducer(
-            **common, acks="all", enable_idempotence=True, max_batch_size=1_000_000, linger_ms=0
+            **common, acks="all", enable_idempotence=True, max_batch_size=self.max_batch_bytes, linger_ms=0
         )
         await self._producer.start()
 

@@ -2,7 +2,8 @@
 
 Produce side: a RAW_SCHEMA batch is normalised (binary key/value, int64 timestamps, partitions
 from the murmur2 partitioner or the explicit column, headers), stably sorted by partition and
-filled into aiokafka ``BatchBuilder``s; after the broker acknowledges, each Kafka batch's base
+encoded into Kafka record batches column-wise (``kafka_encode``; aiokafka's ``BatchBuilder`` for
+records with headers); after the broker acknowledges, each Kafka batch's base
 offset plus the record index gives every record's offset. Fetch side: the bytes of a
 FetchResponse are walked with aiokafka's C ``DefaultRecordBatch`` into flat lists, then Arrow.
 """
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 from aiokafka.record.memory_records import MemoryRecords
 
 from engine.topics.base import HEADER_TYPE, RAW_SCHEMA, TopicError
+from engine.topics.kafka_encode import encode_batches
 from engine.topics.partitioner import RoundRobin, assign_partitions
 
 
@@ -96,15 +98,17 @@ def normalise(batch: pa.RecordBatch, count: int, rr: RoundRobin, topic: str) -> 
     return Rows(*cols)
 
 
-def build_batches(rows: Rows, new_builder: Callable[[], Any]) -> dict[int, list[Any]]:
-    """Kafka record batches (aiokafka ``BatchBuilder``) per partition, filled in row order."""
+def build_batches(rows: Rows, new_builder: Callable[[], Any], limit: int) -> dict[int, list[Any]]:
+    """Kafka record batches per partition, filled in row order, each at most ``limit`` bytes.
+
+    Rows without headers (the usual case) are encoded column-wise (``kafka_encode``); rows with
+    headers go through aiokafka's ``BatchBuilder``, a Python call per record.
+    """
+    if rows.headers.null_count == len(rows.headers):
+        return encode_batches(rows.partition, rows.timestamp, rows.key, rows.value, limit)
     parts = rows.partition.to_pylist()
     keys, values, stamps = rows.key.to_pylist(), rows.value.to_pylist(), rows.timestamp.to_pylist()
-    headers: list[Any] = [None] * len(parts)
-    if rows.headers.null_count < len(rows.headers):
-        headers = [
-            None if h is None else [(e["key"], e["value"]) for e in h] for h in rows.headers.to_pylist()
-        ]
+    headers = [None if h is None else [(e["key"], e["value"]) for e in h] for h in rows.headers.to_pylist()]
     out: dict[int, list[Any]] = {}
     current: int = -1
     builder: Any = None

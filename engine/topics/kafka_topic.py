@@ -49,7 +49,7 @@ class KafkaTopic:
         if batch.num_rows == 0:
             return empty_batch()
         rows = normalise(batch, self._partitions, self._round_robin, self._name)
-        builders = build_batches(rows, self._store._new_builder)
+        builders = build_batches(rows, self._store._new_builder, self._store.max_batch_bytes)
         try:
             bases = self._store._run(self._store._send(self._name, builders))
         except TopicError as exc:
