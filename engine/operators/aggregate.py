@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from engine import types as t
 from engine.catalog import Source
 from engine.expressions.scope import quote_ident as q
+from engine.operators import running
 from engine.operators.aggregate_sql import AggregateSql
 from engine.operators.codec import SinkEncoder, SourceDecoder
 from engine.operators.session import SessionStep
@@ -48,6 +49,7 @@ class AggregateProcessor:
         self._state = q(state_table_name(query_id))
         self._source_state = q(f"__tsrc_{query_id}")
         self.sql = AggregateSql(plan, self._state, self._source_state)
+        self._fast_runs = self.sql.fast_runs()
         # A join upstream passes its cursor so its state commits in this transaction.
         self._cursor = cursor if cursor is not None else engine.db.cursor()
         self._decoder = SourceDecoder(plan.source)
@@ -95,8 +97,9 @@ class AggregateProcessor:
                 events = cur.sql(self.sql.session_events(self.stream_times)).to_arrow_table()
                 res = SessionStep(self.sql, cur).run(events)
             else:
-                res = events = cur.sql(self.sql.step(self.stream_times)).to_arrow_table()
-                self._apply_state(res)
+                res, fast = self._step()
+                events = res
+                self._apply_state(res, fast)
         except BaseException:
             self.rollback()  # an aborted transaction refuses every later statement
             raise
@@ -105,7 +108,25 @@ class AggregateProcessor:
         self._advance_stream_time(events)
         return self._emit(res)
 
-    def _apply_state(self, res: pa.Table) -> None:
+    def _step(self) -> tuple[pa.Table, bool]:
+        """The step's changes, and whether the numpy running states (``running``) made them."""
+        cur = self._cursor
+        if self._fast_runs is not None:
+            events = cur.sql(self.sql.fast_events()).to_arrow_table()
+            try:
+                ready = running.prepare(events, self.sql.group, self._fast_runs, self.stream_times,
+                                        self._plan.grace_ms, self._plan.window is not None)
+            except pa.ArrowInvalid:  # e.g. an INTEGER sum past int32: the SQL reports it
+                ready = None
+            if ready is not None:
+                cur.register("prepared", ready)
+                try:
+                    return cur.sql(self.sql.step_from("prepared")).to_arrow_table(), True
+                finally:
+                    cur.unregister("prepared")
+        return cur.sql(self.sql.step(self.stream_times)).to_arrow_table(), False
+
+    def _apply_state(self, res: pa.Table, fast: bool = False) -> None:
         cur = self._cursor
         if self._plan.source.kind == "TABLE":
             rows = cur.sql(self.sql.source_state_update()).to_arrow_table()
@@ -114,7 +135,7 @@ class AggregateProcessor:
             return
         cur.register("res", res)
         try:
-            last = cur.sql(self.sql.state_update()).to_arrow_table()
+            last = cur.sql(self.sql.state_update(fast)).to_arrow_table()
         finally:
             cur.unregister("res")
         self._upsert(self._state, last, self.sql.group)

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
+
 from engine import types as t
 from engine.catalog import Source
 from engine.expressions.scope import quote_ident as q
 from engine.operators.aggregates import AggImpl, implement
 from engine.operators.codec import NULL_VALUE
+from engine.operators.running import Running
 from engine.planner.aggregate import AggregatePlan
 
 MIN_TIME = -(2**63)
+_FAST_KINDS = {"COUNT": "count", "SUM": "sum", "MIN": "min", "MAX": "max"}
 
 
 class AggregateSql:
@@ -127,10 +131,10 @@ class AggregateSql:
                 f"WHERE {not_null}) QUALIFY row_number() OVER (PARTITION BY {', '.join(sk_names)} "
                 f"ORDER BY \"__SEQ\" DESC) = 1")
 
-    def _windowed(self, events: str, stream_times: dict[int, int]) -> str:
+    def _with_windows(self, events: str) -> str:
+        """Each event with its window start ``__WS`` (hopping: one row per window) and end ``__WE``."""
         w = self.plan.window
-        if w is None:
-            return events
+        assert w is not None
         size = w.size_ms
         if w.kind == "HOPPING":
             adv = w.advance_ms or size
@@ -138,8 +142,13 @@ class AggregateSql:
             ev0 = f"SELECT *, {starts} AS \"__WS\" FROM ({events})"
         else:
             ev0 = f"SELECT *, \"__TS\" - ((\"__TS\" % {size}) + {size}) % {size} AS \"__WS\" FROM ({events})"
+        return f"SELECT *, \"__WS\" + {size} AS \"__WE\" FROM ({ev0})"
+
+    def _windowed(self, events: str, stream_times: dict[int, int]) -> str:
+        if self.plan.window is None:
+            return events
         st = self._stream_time_sql(stream_times)
-        return (f"SELECT * FROM (SELECT *, \"__WS\" + {size} AS \"__WE\", {st} AS \"__ST\" FROM ({ev0})) "
+        return (f"SELECT * FROM (SELECT *, {st} AS \"__ST\" FROM ({self._with_windows(events)})) "
                 f"WHERE \"__WE\" > \"__ST\" - {self.plan.grace_ms}")
 
     def session_events(self, stream_times: dict[int, int]) -> str:
@@ -194,27 +203,63 @@ class AggregateSql:
         """The full statement: one row per emitted change, in emission order (reads ``batch``)."""
         group = ", ".join(q(g) for g in self.group)
         window = f"PARTITION BY {group} ORDER BY \"__SEQ\" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        running = self.running_exprs("w")
+        running = self.running_exprs("w") + ['max("__TS") OVER w AS "__RTS"']
+        order = '"__SEQ", "__WS"' if self.windowed else '"__SEQ"'
+        return (f"WITH ev AS ({self.events(stream_times)}), "
+                f"r AS (SELECT ev.*, {', '.join(running)} FROM ev WINDOW w AS ({window})), "
+                + self._fold("r", self._prev_pass(), order))
+
+    def _prev_pass(self) -> str:
+        """Whether the group passed HAVING before each event (without HAVING every row passes)."""
+        if self.plan.having is None:
+            return 'false AS "__PREVPASS"'
+        group = ", ".join(q(g) for g in self.group)
+        return f'coalesce(lag("__PASS") OVER (PARTITION BY {group} ORDER BY "__SEQ"), "__PPASS", false) AS "__PREVPASS"'
+
+    def _fold(self, rows: str, prev_pass: str, order: str) -> str:
+        """Running states of ``rows`` folded with the stored state, results, HAVING, in ``order``."""
         join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
         prior = [f"st.{q(col)} AS {q('__P' + col[3:])}" for col, _ in self.state_cols]
-        combined, results, values = self.combined_exprs(), self.result_exprs(), self.output_exprs()
-        running.append('max("__TS") OVER w AS "__RTS"')
         prior += ['st."__ROWTIME" AS "__PTS"', 'st."__PASS" AS "__PPASS"']
+        combined, results, values = self.combined_exprs(), self.result_exprs(), self.output_exprs()
         out_ts = 'greatest(coalesce("__PTS", "__RTS"), "__RTS") AS "__OUTTS"'
-        prev_pass = (f'coalesce(lag("__PASS") OVER (PARTITION BY {group} ORDER BY "__SEQ"), "__PPASS", false) '
-                     f'AS "__PREVPASS"')
-        order = '"__SEQ", "__WS"' if self.windowed else '"__SEQ"'
         return (
-            f"WITH ev AS ({self.events(stream_times)}), "
-            f"r AS (SELECT ev.*, {', '.join(running)} FROM ev WINDOW w AS ({window})), "
-            f"j AS (SELECT r.*, {', '.join(prior)} FROM r LEFT JOIN {self.state_table} st ON {join}), "
+            f"j AS (SELECT r.*, {', '.join(prior)} FROM {rows} r LEFT JOIN {self.state_table} st ON {join}), "
             f"c AS (SELECT j.*, {', '.join(combined)}, {out_ts} FROM j), "
             f"f AS (SELECT c.*, {', '.join(results)} FROM c), "
             f"g AS (SELECT f.*, {', '.join(values)} FROM f) "
             f"SELECT g.*, {prev_pass} FROM g ORDER BY {order}"
         )
 
-    def state_update(self) -> str:
+    # -- the numpy fast path (engine.operators.running) -------------------------------------------
+
+    def fast_runs(self) -> list[Running] | None:
+        """The running states ``running.prepare`` computes for this plan, or None (general step):
+        a stream source, no session window, only COUNT and integer SUM/MIN/MAX."""
+        if self.plan.source.kind == "TABLE" or (self.plan.window is not None and self.plan.window.kind == "SESSION"):
+            return None
+        runs = []
+        for c, call in enumerate(self.plan.calls):
+            kind = _FAST_KINDS.get(call.name)
+            if kind is None or (kind != "count" and len(call.args) != 1):
+                return None
+            if call.args and call.arg_types[0].base not in ("INTEGER", "BIGINT"):
+                return None
+            arrow = t.to_arrow(call.result_type) if kind != "count" else pa.int64()
+            name = self.impls[c].state[0][0]
+            runs.append(Running(f"__R{c}_{name}", kind, f"__A{call.index}_0" if call.args else None, arrow))
+        return runs
+
+    def fast_events(self) -> str:
+        """Events with their windows, late ones not yet dropped (``running.prepare`` does; reads ``batch``)."""
+        events = self._stream_events()
+        return self._with_windows(events) if self.windowed else events
+
+    def step_from(self, prepared: str) -> str:
+        """The step over events that already carry their running states (``running.prepare``)."""
+        return "WITH " + self._fold(prepared, self._prev_pass(), '"__ORD"')
+
+    def state_update(self, fast: bool = False) -> str:
         """The last row per group of a step's result (reads ``res``), shaped like the state table."""
         group = ", ".join(q(g) for g in self.group)
         cols = []
@@ -225,6 +270,8 @@ class AggregateSql:
                 cols.append('false AS "__EMITTED"')
             else:
                 cols.append(q(name))
+        if fast:  # running.prepare marked each group's last row
+            return f"SELECT {', '.join(cols)} FROM res WHERE \"__LAST\""
         return (f"SELECT {', '.join(cols)} FROM res QUALIFY row_number() OVER (PARTITION BY {group} "
                 f"ORDER BY \"__SEQ\" DESC) = 1")
 
