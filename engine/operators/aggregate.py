@@ -121,9 +121,10 @@ class AggregateProcessor:
             if ready is not None:
                 cur.register("prepared", ready)
                 try:
-                    return cur.sql(self.sql.step_from("prepared")).to_arrow_table(), True
+                    res = cur.sql(self.sql.step_from("prepared")).to_arrow_table()
                 finally:
                     cur.unregister("prepared")
+                return running.in_order(res), True
         return cur.sql(self.sql.step(self.stream_times)).to_arrow_table(), False
 
     def _apply_state(self, res: pa.Table, fast: bool = False) -> None:
@@ -163,7 +164,9 @@ class AggregateProcessor:
         if self._plan.emit_final:
             res = self._closed_windows()
         else:
-            res = res.filter(pc.or_(res.column("__PASS"), res.column("__PREVPASS")))
+            shown = pc.or_(res.column("__PASS"), res.column("__PREVPASS"))
+            if not pc.all(shown).as_py():  # without HAVING every row passes: no copy
+                res = res.filter(shown)
             if "__HIDE" in res.column_names:
                 res = res.filter(pc.invert(pc.fill_null(res.column("__HIDE"), False)))
         if res.num_rows == 0:

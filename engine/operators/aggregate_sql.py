@@ -216,7 +216,7 @@ class AggregateSql:
         group = ", ".join(q(g) for g in self.group)
         return f'coalesce(lag("__PASS") OVER (PARTITION BY {group} ORDER BY "__SEQ"), "__PPASS", false) AS "__PREVPASS"'
 
-    def _fold(self, rows: str, prev_pass: str, order: str) -> str:
+    def _fold(self, rows: str, prev_pass: str, order: str | None) -> str:
         """Running states of ``rows`` folded with the stored state, results, HAVING, in ``order``."""
         join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
         prior = [f"st.{q(col)} AS {q('__P' + col[3:])}" for col, _ in self.state_cols]
@@ -228,7 +228,7 @@ class AggregateSql:
             f"c AS (SELECT j.*, {', '.join(combined)}, {out_ts} FROM j), "
             f"f AS (SELECT c.*, {', '.join(results)} FROM c), "
             f"g AS (SELECT f.*, {', '.join(values)} FROM f) "
-            f"SELECT g.*, {prev_pass} FROM g ORDER BY {order}"
+            f"SELECT g.*, {prev_pass} FROM g" + (f" ORDER BY {order}" if order else "")
         )
 
     # -- the numpy fast path (engine.operators.running) -------------------------------------------
@@ -256,8 +256,9 @@ class AggregateSql:
         return self._with_windows(events) if self.windowed else events
 
     def step_from(self, prepared: str) -> str:
-        """The step over events that already carry their running states (``running.prepare``)."""
-        return "WITH " + self._fold(prepared, self._prev_pass(), '"__ORD"')
+        """The step over events that already carry their running states (``running.prepare``);
+        rows come back in any order (``running.in_order`` restores ``__ORD``, usually a no-op)."""
+        return "WITH " + self._fold(prepared, self._prev_pass(), None)
 
     def state_update(self, fast: bool = False) -> str:
         """The last row per group of a step's result (reads ``res``), shaped like the state table."""

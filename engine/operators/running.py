@@ -90,8 +90,14 @@ def prepare(events: pa.Table, group: list[str], runs: list[Running], stream_time
     if events.num_rows == 0:
         return None
     seq = events.column("__SEQ").to_numpy()
-    order = np.lexsort((events.column("__WS").to_numpy(), seq)) if windowed else np.argsort(seq, kind="stable")
-    events = events.take(pa.array(order))
+    if windowed:
+        ws = events.column("__WS").to_numpy()
+        ordered = bool(np.all((seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (ws[1:] > ws[:-1]))))
+    else:
+        ordered = bool(np.all(seq[1:] > seq[:-1]))
+    if not ordered:  # DuckDB usually keeps the batch's order; sort only when it did not
+        order = np.lexsort((events.column("__WS").to_numpy(), seq)) if windowed else np.argsort(seq, kind="stable")
+        events = events.take(pa.array(order))
     ts, _ = _ints(events.column("__TS"))
     if windowed:
         events = _drop_late(events, ts, stream_times, grace_ms or 0)
@@ -123,6 +129,14 @@ def prepare(events: pa.Table, group: list[str], runs: list[Running], stream_time
     for name, arr in cols.items():
         events = events.append_column(name, arr)
     return events
+
+
+def in_order(res: pa.Table) -> pa.Table:
+    """``res`` sorted by ``__ORD`` (a no-op when it already is)."""
+    ords = res.column("__ORD").to_numpy()
+    if bool(np.all(ords[1:] > ords[:-1])):
+        return res
+    return res.take(pa.array(np.argsort(ords, kind="stable")))
 
 
 def _drop_late(events: pa.Table, ts: np.ndarray, stream_times: dict[int, int], grace_ms: int) -> pa.Table:
