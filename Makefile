@@ -30,7 +30,7 @@ test: $(STAMP) test-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check parser engine cli tests tools bench
-	$(BIN)/mypy parser engine cli tools
+	$(BIN)/mypy parser engine cli tools bench
 
 conformance: $(STAMP)
 	$(BIN)/streamsql test ../shared/qtt --quiet --json-report build/qtt-report.json

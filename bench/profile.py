@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bench import datasets, run, workers
 from bench.backends import Backend
@@ -58,7 +59,7 @@ def parse(raw: str) -> tuple[Counter[str], Counter[str], int, int]:
     return inclusive, self_time, inside, outside
 
 
-def summary(name: str, backend: str, raw: str, measured: dict[str, object], top: int = 25) -> str:
+def summary(name: str, backend: str, raw: str, measured: dict[str, Any], top: int = 25) -> str:
     """Markdown summary of one profile."""
     inclusive, self_time, inside, outside = parse(raw)
     total = max(1, inside)

@@ -107,16 +107,25 @@ def _memory(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _fixes(rows: list[dict[str, Any]]) -> list[str]:
-    fixed = [r for r in rows if r.get("with_proposed_fixes")]
-    if not fixed:
+def _before_after(rows: list[dict[str, Any]], before: dict[str, Any] | None) -> list[str]:
+    """Each workload next to the same workload in an earlier results file (the run before fixes)."""
+    if not before:
         return []
-    out = ["", "## Proposed engine fixes, measured in-process (bench/patches.py; not in engine/ yet)", "",
-           "| workload | backend | patches | events/CPU-s before | after | speedup (CPU) |", "|---|---|---|---|---|---|"]
-    for r in fixed:
-        f = r["with_proposed_fixes"]
-        out.append(f"| {r['name']} | {r['backend']} | {', '.join(f['patches'])} | {_fmt(r.get('events_per_cpu_s'))} | "
-                   f"{_fmt(f.get('events_per_cpu_s'))} | {_fmt(f.get('speedup_cpu'), 2)} |")
+    old = {(r["name"], r["backend"]): r for r in before.get("workloads", [])}
+    machine = before.get("machine", {})
+    out = ["", f"## Before and after the profile-driven fixes (before: {before.get('date', '?')}, "
+           f"commit {machine.get('commit', '?')}, load {machine.get('loadavg_at_start')})", "",
+           "Same harness and sizes; the runs are hours apart on a shared machine, so the ratios (each measured "
+           "against its own run's raw consume) compare better than absolute rates.", "",
+           "| workload | backend | events/CPU-s before | after | speedup (CPU) | × raw consume before | after |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        b = old.get((r["name"], r["backend"]))
+        if b is None or not r.get("events_per_cpu_s") or not b.get("events_per_cpu_s"):
+            continue
+        out.append(f"| {r['name']} | {r['backend']} | {_fmt(b['events_per_cpu_s'])} | {_fmt(r['events_per_cpu_s'])} | "
+                   f"{_fmt(r['events_per_cpu_s'] / b['events_per_cpu_s'], 2)} | {_fmt(b.get('ratio_vs_raw_consume'), 2)} | "
+                   f"{_fmt(r.get('ratio_vs_raw_consume'), 2)} |")
     return out
 
 
@@ -147,7 +156,7 @@ def _goals(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int) -> str:
+def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int, before: dict[str, Any] | None = None) -> str:
     """The human-readable results page."""
     head = [f"# streamsql benchmark — {info.get('date', '')}", "",
             f"Machine: {info.get('cpus')} CPUs, {info.get('platform')}, Python {info.get('python')}; "
@@ -166,7 +175,7 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int) -> str
             seen.add(r["name"])
             diffs.append(f"- **{r['name']}**: {r['differs']}")
     body = head + _main_table(rows) + ["", "## Baselines measured in the same run", ""] + _baselines(rows)
-    return "\n".join(body + _memory(rows) + _idle_waits(rows) + _fixes(rows) + _goals(rows) + diffs) + "\n"
+    return "\n".join(body + _memory(rows) + _idle_waits(rows) + _before_after(rows, before) + _goals(rows) + diffs) + "\n"
 
 
 def chart(rows: list[dict[str, Any]], path: Path) -> None:
@@ -214,13 +223,14 @@ def _first(shown: list[dict[str, Any]], row: dict[str, Any]) -> bool:
     return next(x for x in shown if x["backend"] == row["backend"]) is row
 
 
-def write(out: Path, rows: list[dict[str, Any]], info: dict[str, Any], rate: int) -> None:
+def write(out: Path, rows: list[dict[str, Any]], info: dict[str, Any], rate: int,
+          before: dict[str, Any] | None = None) -> None:
     """Write latest.{json,md,png} and dated copies into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     info = {**info, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     stamp = time.strftime("%Y-%m-%d-%H%M") + ("-quick" if info.get("quick") else "")
     (out / "latest.json").write_text(json.dumps(to_json(rows, info), indent=1) + "\n")
-    (out / "latest.md").write_text(markdown(rows, info, rate))
+    (out / "latest.md").write_text(markdown(rows, info, rate, before))
     try:
         chart(rows, out / "latest.png")
     except ImportError:

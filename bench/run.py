@@ -16,6 +16,7 @@ the results go to ``bench/results/`` (``latest.json``/``.md``/``.png`` plus date
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -30,6 +31,8 @@ from bench.backends import Backend
 from bench.workloads import MEMORY, WORKLOADS, Workload, get
 
 WORK = workers.REPO / ".work" / "bench"
+# The full run before the profile-driven fixes (JSON decode, Kafka produce, aggregate step).
+BEFORE = workers.REPO / "bench" / "results" / "2026-11-21-1039.json"
 
 
 @dataclass
@@ -44,7 +47,6 @@ class Settings:
     latency: bool = True
     peer: bool = True
     quick: bool = False
-    patches: tuple[str, ...] = ()
     peer_events: int = 500_000
     max_s: float = 300.0  # per engine measurement; past it the row is "partial" (rates over what ran)
     # What-if latency runs with a shorter Engine.start(idle_wait=...) than the default 50 ms.
@@ -164,11 +166,6 @@ class Runner:
                    peak_rss_mb=eng["peak_rss_mb"], records_out=eng["records_out"],
                    ratio_vs_raw_consume=_ratio(eng["events_per_cpu_s"], raw["events_per_cpu_s"]),
                    ratio_vs_raw_consume_wall=_ratio(eng["events_per_s"], raw["events_per_s"]), raw_consume=raw)
-        if self.s.patches:
-            fixed = self.engine(backend, wl, dataset, events, patches=list(self.s.patches))
-            row["with_proposed_fixes"] = {"patches": list(self.s.patches), **{k: fixed[k] for k in (
-                "events_per_s", "events_per_cpu_s", "cpu_s", "wall_s", "peak_rss_mb", "records_out")},
-                "speedup_cpu": _ratio(fixed["events_per_cpu_s"], eng["events_per_cpu_s"])}
         if "peer" in wl.tags and backend.bootstrap and self.s.peer:
             peer = self.peer(backend, wl, dataset, events)
             row.update(peer=peer, ratio_vs_peer=_ratio(eng["events_per_cpu_s"], peer["events_per_cpu_s"]),
@@ -244,8 +241,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-latency", action="store_true", help="skip the fixed-rate latency runs")
     p.add_argument("--no-peer", action="store_true", help="skip Quix Streams")
     p.add_argument("--bootstrap", help="use this broker instead of starting one")
-    p.add_argument("--patches", default="", help="also measure with these proposed engine fixes "
-                   "(bench/patches.py, comma-separated), in-process only; reported next to each row")
+    p.add_argument("--before", type=Path, default=BEFORE,
+                   help="an earlier results file to compare with (before/after table); 'none' for no table")
     p.add_argument("--out", type=Path, default=workers.REPO / "bench" / "results")
     return p.parse_args(argv)
 
@@ -255,7 +252,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.base:
         s.base = args.base
     s.latency, s.peer = not args.no_latency, not args.no_peer
-    s.patches = tuple(p for p in args.patches.split(",") if p)
     return s
 
 
@@ -283,7 +279,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         info.update(loadavg_at_end=[round(x, 2) for x in os.getloadavg()],
                     duration_s=round(time.time() - began), quick=s.quick, base_events=s.base)
-        report.write(args.out, runner.rows, info, s.rate)
+        before = None if str(args.before) == "none" or not args.before.exists() else json.loads(args.before.read_text())
+        report.write(args.out, runner.rows, info, s.rate, before)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -173,10 +173,6 @@ MODES = {"engine": run_engine, "raw-embedded": run_raw_embedded, "raw-kafka": ru
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    if spec.get("patches"):
-        from bench import patches
-
-        patches.apply(spec["patches"])
     result = MODES[spec["mode"]](spec)
     print(json.dumps(result), flush=True)
 
