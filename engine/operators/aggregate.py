@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -88,7 +89,7 @@ class AggregateProcessor:
 
     def process(self, decoded: pa.Table) -> list[pa.RecordBatch]:
         """Fold a decoded batch of the plan's source into the state; the changes to produce."""
-        batch = decoded.append_column("__SEQ", pa.array(range(decoded.num_rows), pa.int64()))
+        batch = decoded.append_column("__SEQ", pa.array(np.arange(decoded.num_rows, dtype=np.int64)))
         cur = self._cursor
         self.begin()
         cur.register("batch", batch)

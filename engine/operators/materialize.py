@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -64,7 +65,7 @@ class TableMaterializer:
         present = pc.and_(*[pc.is_valid(rows.column(k)) for k in self._keys]) if len(self._keys) > 1 \
             else pc.is_valid(rows.column(self._keys[0]))
         rows = rows.append_column("__DEL", deleted).filter(present)
-        rows = rows.append_column("__SEQ", pa.array(range(rows.num_rows), pa.int64()))
+        rows = rows.append_column("__SEQ", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
         cur = self._cursor
         self.begin()
         cur.register("chg", rows)

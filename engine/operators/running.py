@@ -59,7 +59,11 @@ def _group_ids(table: pa.Table, group: list[str]) -> np.ndarray | None:
         if gid is None:
             gid = idx
         else:
-            gid = np.unique(gid * (int(idx.max()) + 1) + idx, return_inverse=True)[1].astype(np.int64)
+            # Mixed radix; ids stay below n ** columns, compacted only if that could overflow.
+            width = int(idx.max()) + 1
+            if int(gid.max()) + 1 > _LIMIT // width:
+                gid = np.unique(gid, return_inverse=True)[1].astype(np.int64)
+            gid = gid * width + idx
     return gid
 
 

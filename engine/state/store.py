@@ -28,10 +28,28 @@ def load_offsets(con: duckdb.DuckDBPyConnection, query_id: str, topic: str) -> d
     return {int(p): int(o) for p, o in rows}
 
 
+def _save(con: duckdb.DuckDBPyConnection, table: str, column: str, keys: dict[str, str], values: dict[int, int]) -> None:
+    """Set ``column`` per partition for the rows matching ``keys``.
+
+    Called once per committed batch: one UPDATE over all partitions (rows exist after the first
+    save), where DuckDB's INSERT OR REPLACE per partition cost ~3 ms each on a file database.
+    """
+    if not values:
+        return
+    cases = " ".join(f"WHEN {int(p)} THEN {int(v)}" for p, v in values.items())
+    match = " AND ".join(f"{k} = ?" for k in keys)
+    parts = ", ".join(str(int(p)) for p in values)
+    updated = con.execute(f"UPDATE {table} SET {column} = CASE part {cases} END WHERE {match} AND part IN ({parts})",
+                          list(keys.values())).fetchone()
+    if updated is None or updated[0] < len(values):
+        marks = ", ".join("?" for _ in range(len(keys) + 2))
+        con.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join([*keys, 'part', column])}) VALUES ({marks})",
+                        [[*keys.values(), p, v] for p, v in values.items()])
+
+
 def save_offsets(con: duckdb.DuckDBPyConnection, query_id: str, topic: str, positions: list[int]) -> None:
     """Upsert the next offsets (call inside the state transaction)."""
-    for part, offset in enumerate(positions):
-        con.execute(f"INSERT OR REPLACE INTO {OFFSETS} VALUES (?, ?, ?, ?)", [query_id, topic, part, offset])
+    _save(con, OFFSETS, "next_offset", {"query_id": query_id, "topic": topic}, dict(enumerate(positions)))
 
 
 def load_stream_time(con: duckdb.DuckDBPyConnection, query_id: str) -> dict[int, int]:
@@ -42,8 +60,7 @@ def load_stream_time(con: duckdb.DuckDBPyConnection, query_id: str) -> dict[int,
 
 def save_stream_time(con: duckdb.DuckDBPyConnection, query_id: str, times: dict[int, int]) -> None:
     """Upsert stream time per partition (call inside the state transaction)."""
-    for part, st in times.items():
-        con.execute(f"INSERT OR REPLACE INTO {STREAM_TIME} VALUES (?, ?, ?)", [query_id, part, st])
+    _save(con, STREAM_TIME, "st", {"query_id": query_id}, times)
 
 
 def drop_query_state(con: duckdb.DuckDBPyConnection, query_id: str) -> None:
