@@ -260,7 +260,7 @@ class AggregateSql:
         rows come back in any order (``running.in_order`` restores ``__ORD``, usually a no-op)."""
         return "WITH " + self._fold(prepared, self._prev_pass(), None)
 
-    def state_update(self, fast: bool = False) -> str:
+    def state_update(self) -> str:
         """The last row per group of a step's result (reads ``res``), shaped like the state table."""
         group = ", ".join(q(g) for g in self.group)
         cols = []
@@ -271,8 +271,6 @@ class AggregateSql:
                 cols.append('false AS "__EMITTED"')
             else:
                 cols.append(q(name))
-        if fast:  # running.prepare marked each group's last row
-            return f"SELECT {', '.join(cols)} FROM res WHERE \"__LAST\""
         return (f"SELECT {', '.join(cols)} FROM res QUALIFY row_number() OVER (PARTITION BY {group} "
                 f"ORDER BY \"__SEQ\" DESC) = 1")
 

@@ -135,6 +135,21 @@ def prepare(events: pa.Table, group: list[str], runs: list[Running], stream_time
     return events
 
 
+def last_rows(res: pa.Table, state_columns: list[str]) -> pa.Table:
+    """The new state rows: each group's last row of a step's result, as the state table's columns
+    (``__ROWTIME`` is the output time, ``__EMITTED`` false), without another DuckDB statement."""
+    last = res.filter(res.column("__LAST"))
+    cols = []
+    for name in state_columns:
+        if name == "__ROWTIME":
+            cols.append(last.column("__OUTTS"))
+        elif name == "__EMITTED":
+            cols.append(pa.array(np.zeros(last.num_rows, bool)))
+        else:
+            cols.append(last.column(name))
+    return pa.Table.from_arrays(cols, names=state_columns)
+
+
 def in_order(res: pa.Table) -> pa.Table:
     """``res`` sorted by ``__ORD`` (a no-op when it already is)."""
     ords = res.column("__ORD").to_numpy()
