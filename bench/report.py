@@ -167,7 +167,9 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], rate: int, before
             "events/CPU-s: input records per CPU-second of the engine process (all threads). "
             "× raw consume: engine events/CPU-s over a raw consume of the same topic (aiokafka `getmany` on Kafka, "
             "the log's fetch on the embedded log) in the same run; × Quix: over Quix Streams on the same topic "
-            "and broker. Latency: produce -> output arrival at a fixed rate (see bench/latency.py).", ""]
+            "and broker. Latency: produce -> output arrival at a fixed rate (see bench/latency.py). "
+            f"Engine and raw consume each ran {info.get('repeats', 1)} time(s), alternating; the median run is shown "
+            "(every run's rate is in latest.json, `runs_events_per_cpu_s`).", ""]
     diffs = ["", "## Workloads and how they differ from Nexmark", ""]
     seen = set()
     for r in rows:
