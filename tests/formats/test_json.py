@@ -212,3 +212,16 @@ def test_round_trip(n: int) -> None:
     encoded = VALUE.encode(table, cols)
     decoded = VALUE.decode(encoded, cols)
     assert decoded.errors == [] and decoded.table.equals(table)
+
+
+@pytest.mark.parametrize("offset", [0, 2])
+def test_encode_strings_escaped_only_where_needed_in_sliced_tables(offset: int) -> None:
+    texts = ["plain", 'say "hi"', "back\\slash", "line\nbreak", None, "é€", "", "ctl\x01"]
+    cols: list[Column] = [("A", T.STRING), ("B", T.STRING), ("N", T.INTEGER)]
+    # B is plain text without nulls (its quotes join the field-name literals); A needs escaping.
+    table = pa.table({"A": texts, "B": [f"b{i}" for i in range(len(texts))], "N": list(range(len(texts)))})
+    table = table.slice(offset)
+    out = VALUE.encode(table, cols)
+    expected = [orjson.dumps(dict(zip(["A", "B", "N"], row, strict=True)))
+                for row in zip(*(table.column(c).to_pylist() for c in ("A", "B", "N")), strict=True)]
+    assert out.to_pylist() == expected
