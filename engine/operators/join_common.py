@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.expressions.scope import quote_ident as q
+from engine.state import store
 
 INTERNAL = ("__JK", "__TS", "__DEL", "__P", "__O")
 MIN_TIME = -(2**62)  # "no stream time yet", with room below for subtracting retention
@@ -96,9 +97,7 @@ class Meta:
         changed = [(n, v) for n, v in self.values.items() if self._saved.get(n) != v]
         if not changed:
             return
-        rows = ", ".join("(?, ?, ?)" for _ in changed)
-        params = [x for n, v in changed for x in (self._query_id, n, v)]
-        cur.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES {rows}", params)
+        store.save_values(cur, META_TABLE, {"query_id": self._query_id}, "name", "value", dict(changed))
         self._saved = dict(self.values)
 
     def drop(self, cur: duckdb.DuckDBPyConnection) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.state import store
 from engine.topics.partitioner import partition_for_keys
 
 if TYPE_CHECKING:
@@ -65,9 +66,9 @@ class ExactlyOnceDelivery:
 
     def record(self, intent: Intent) -> None:
         """Durably note the batch about to be produced."""
-        self._cur.execute(f"INSERT OR REPLACE INTO {INTENT_TABLE} VALUES (?, ?, ?, ?, ?)",
-                          [self._query_id, intent.reader, json.dumps(intent.start), json.dumps(intent.stop),
-                           json.dumps(intent.sink_ends)])
+        store.save_row(self._cur, INTENT_TABLE, {"query_id": self._query_id},
+                       {"reader": intent.reader, "start": json.dumps(intent.start), "stop": json.dumps(intent.stop),
+                        "sink_ends": json.dumps(intent.sink_ends)})
 
     def drop(self) -> None:
         """Forget the query's intent."""

@@ -7,6 +7,8 @@ state ends: nothing is lost and nothing is counted twice.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 OFFSETS = "__streamsql_offsets"
@@ -28,28 +30,42 @@ def load_offsets(con: duckdb.DuckDBPyConnection, query_id: str, topic: str) -> d
     return {int(p): int(o) for p, o in rows}
 
 
-def _save(con: duckdb.DuckDBPyConnection, table: str, column: str, keys: dict[str, str], values: dict[int, int]) -> None:
-    """Set ``column`` per partition for the rows matching ``keys``.
+def save_values(con: duckdb.DuckDBPyConnection, table: str, match: dict[str, Any], key: str, column: str,
+                values: dict[Any, Any]) -> None:
+    """Set ``column`` to ``values[k]`` in the rows matching ``match`` with ``key`` = k.
 
-    Called once per committed batch: one UPDATE over all partitions (rows exist after the first
-    save), where DuckDB's INSERT OR REPLACE per partition cost ~3 ms each on a file database.
+    Called once per committed batch: one UPDATE (the rows exist after the first save), where
+    DuckDB's INSERT OR REPLACE cost ~3 ms per row on a file database; rows still missing are
+    inserted.
     """
     if not values:
         return
-    cases = " ".join(f"WHEN {int(p)} THEN {int(v)}" for p, v in values.items())
-    match = " AND ".join(f"{k} = ?" for k in keys)
-    parts = ", ".join(str(int(p)) for p in values)
-    updated = con.execute(f"UPDATE {table} SET {column} = CASE part {cases} END WHERE {match} AND part IN ({parts})",
-                          list(keys.values())).fetchone()
+    cases = " ".join("WHEN ? THEN ?" for _ in values)
+    where = " AND ".join(f"{m} = ?" for m in match)
+    marks = ", ".join("?" for _ in values)
+    params = [x for kv in values.items() for x in kv] + list(match.values()) + list(values)
+    updated = con.execute(f"UPDATE {table} SET {column} = CASE {key} {cases} END WHERE {where} AND {key} IN ({marks})",
+                          params).fetchone()
     if updated is None or updated[0] < len(values):
-        marks = ", ".join("?" for _ in range(len(keys) + 2))
-        con.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join([*keys, 'part', column])}) VALUES ({marks})",
-                        [[*keys.values(), p, v] for p, v in values.items()])
+        cols = ", ".join([*match, key, column])
+        con.executemany(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({', '.join('?' for _ in range(len(match) + 2))})",
+                        [[*match.values(), k, v] for k, v in values.items()])
+
+
+def save_row(con: duckdb.DuckDBPyConnection, table: str, match: dict[str, Any], values: dict[str, Any]) -> None:
+    """Set the columns of the one row matching ``match`` (UPDATE, INSERT when missing)."""
+    sets = ", ".join(f"{c} = ?" for c in values)
+    where = " AND ".join(f"{m} = ?" for m in match)
+    updated = con.execute(f"UPDATE {table} SET {sets} WHERE {where}", [*values.values(), *match.values()]).fetchone()
+    if updated is None or updated[0] == 0:
+        cols = [*match, *values]
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    [*match.values(), *values.values()])
 
 
 def save_offsets(con: duckdb.DuckDBPyConnection, query_id: str, topic: str, positions: list[int]) -> None:
     """Upsert the next offsets (call inside the state transaction)."""
-    _save(con, OFFSETS, "next_offset", {"query_id": query_id, "topic": topic}, dict(enumerate(positions)))
+    save_values(con, OFFSETS, {"query_id": query_id, "topic": topic}, "part", "next_offset", dict(enumerate(positions)))
 
 
 def load_stream_time(con: duckdb.DuckDBPyConnection, query_id: str) -> dict[int, int]:
@@ -60,7 +76,7 @@ def load_stream_time(con: duckdb.DuckDBPyConnection, query_id: str) -> dict[int,
 
 def save_stream_time(con: duckdb.DuckDBPyConnection, query_id: str, times: dict[int, int]) -> None:
     """Upsert stream time per partition (call inside the state transaction)."""
-    _save(con, STREAM_TIME, "st", {"query_id": query_id}, times)
+    save_values(con, STREAM_TIME, {"query_id": query_id}, "part", "st", times)
 
 
 def drop_query_state(con: duckdb.DuckDBPyConnection, query_id: str) -> None:
