@@ -8,8 +8,8 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import aiokafka.errors as errors
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engine.topics.base import TopicError
 from engine.topics.kafka_client import LATEST
@@ -28,7 +28,7 @@ class KafkaTopic:
         self._name = name
         self._partitions = partitions
         self._round_robin = RoundRobin()
-        self._buffers: dict[int, pa.RecordBatch] = {}  # decoded, not yet returned, per partition
+        self._buffers: dict[int, pa.RecordBatch] = {}  # the last decoded response per partition
         self._prefetch: dict[int, tuple[int, concurrent.futures.Future[bytes]]] = {}
         self._lock = threading.Lock()
 
@@ -69,30 +69,31 @@ class KafkaTopic:
         if max_records <= 0:
             return empty_batch()
         with self._lock:
-            batch = self._take_buffered(partition, offset, max_records)
+            batch = self._from_buffer(partition, offset, max_records)
             if batch is None:
-                batch = self._fetch_remote(partition, offset, max_records)
-            if batch.num_rows:
-                self._start_prefetch(partition, int(batch.column(1)[-1].as_py()) + 1)
+                decoded = self._fetch_remote(partition, offset)
+                if decoded.num_rows == 0:
+                    return decoded
+                self._buffers[partition] = decoded
+                batch = decoded.slice(0, max_records)
+            buffered = self._buffers[partition]
+            self._start_prefetch(partition, int(buffered.column(1)[buffered.num_rows - 1].as_py()) + 1)
             return batch
 
-    def _take_buffered(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch | None:
-        buffered = self._buffers.pop(partition, None)
+    def _from_buffer(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch | None:
+        """Records from the last decoded response, which is kept whole: readers that peek at a
+        head record or cut a batch short read the same offsets again (joins, ordered inputs),
+        and a response is decoded once, not once per re-read."""
+        buffered = self._buffers.get(partition)
         if buffered is None or buffered.num_rows == 0:
             return None
-        offsets = buffered.column(1)
-        if not offsets[0].as_py() <= offset <= offsets[-1].as_py():
+        offsets = buffered.column(1).to_numpy()
+        if not offsets[0] <= offset <= offsets[-1]:
             return None
-        start = int(pc.sum(pc.less(offsets, offset)).as_py() or 0)  # offsets ascend; gaps allowed
-        return self._split(partition, buffered.slice(start), max_records)
+        start = int(np.searchsorted(offsets, offset))  # offsets ascend; gaps allowed
+        return buffered.slice(start, max_records)
 
-    def _split(self, partition: int, batch: pa.RecordBatch, max_records: int) -> pa.RecordBatch:
-        if batch.num_rows > max_records:
-            self._buffers[partition] = batch.slice(max_records)
-            return batch.slice(0, max_records)
-        return batch
-
-    def _fetch_remote(self, partition: int, offset: int, max_records: int) -> pa.RecordBatch:
+    def _fetch_remote(self, partition: int, offset: int) -> pa.RecordBatch:
         store = self._store
         data = self._take_prefetched(partition, offset)
         while True:
@@ -101,7 +102,7 @@ class KafkaTopic:
             decoded, next_offset = decode(data, partition, offset)
             # Only control batches (transaction markers) or compacted-away records: skip past them.
             if decoded.num_rows or next_offset <= offset:
-                return self._split(partition, decoded, max_records)
+                return decoded
             offset, data = next_offset, None
 
     def _take_prefetched(self, partition: int, offset: int) -> bytes | None:
@@ -117,8 +118,12 @@ class KafkaTopic:
             return None
 
     def _start_prefetch(self, partition: int, next_offset: int) -> None:
-        if partition in self._buffers or partition in self._prefetch:
-            return
+        pending = self._prefetch.get(partition)
+        if pending is not None:
+            if pending[0] == next_offset:
+                return
+            pending[1].cancel()  # read ahead of a range the reader has left
+            del self._prefetch[partition]
         store = self._store
         coro = store._fetch_bytes(self._name, partition, next_offset, exact=True)
         future = store._loop.submit(_second(coro))
