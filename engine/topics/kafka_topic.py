@@ -96,6 +96,11 @@ class KafkaTopic:
     def _fetch_remote(self, partition: int, offset: int) -> pa.RecordBatch:
         store = self._store
         data = self._take_prefetched(partition, offset)
+        if data is not None and len(data) < store.fetch_max_bytes // 2:
+            # A short read-ahead means the reader had caught up when it was sent (before the
+            # caller processed its previous batch): fetch again so records that arrived since
+            # are not left for the next cycle (it added a cycle of latency to joins).
+            data = None
         while True:
             if not data:  # no read-ahead, or it found nothing: records may have arrived since
                 offset, data = store._run(store._fetch_bytes(self._name, partition, offset))
