@@ -179,9 +179,7 @@ def _running(events: pa.Table, run: Running, by_group: np.ndarray, seg: np.ndarr
     else:
         values, valid = _ints(events.column(run.arg))
     if run.kind == "count":
-        counted = values if run.arg is None or valid is None else valid.astype(np.int64)
-        if run.arg is not None and valid is None:
-            counted = np.ones(n, np.int64)
+        counted = np.ones(n, np.int64) if valid is None else valid.astype(np.int64)  # COUNT(*): no nulls
         return _scatter(_segmented_sum(counted[by_group], seg_start), by_group, run.type)
     if run.kind == "sum":
         if len(values) and float(np.abs(values).sum(dtype=np.float64)) >= _LIMIT:
