@@ -89,23 +89,19 @@ def _segmented_max(values: np.ndarray, valid: np.ndarray | None, seg: np.ndarray
 
 
 def prepare(events: pa.Table, group: list[str], runs: list[Running], stream_times: dict[int, int],
-            grace_ms: int | None, windowed: bool) -> pa.Table | None:
+            grace_ms: int, windowed: bool) -> pa.Table | None:
     """``events`` with late rows dropped and the running columns added (see the module docstring)."""
     if events.num_rows == 0:
         return None
     seq = events.column("__SEQ").to_numpy()
-    if windowed:
-        ws = events.column("__WS").to_numpy()
-        ordered = bool(np.all((seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (ws[1:] > ws[:-1]))))
-    else:
-        ordered = bool(np.all(seq[1:] > seq[:-1]))
+    ws = events.column("__WS").to_numpy() if windowed else np.zeros(len(seq), np.int64)
+    ordered = bool(np.all((seq[1:] > seq[:-1]) | ((seq[1:] == seq[:-1]) & (ws[1:] > ws[:-1]))))
     if not ordered:  # DuckDB usually keeps the batch's order; sort only when it did not
-        order = np.lexsort((events.column("__WS").to_numpy(), seq)) if windowed else np.argsort(seq, kind="stable")
-        events = events.take(pa.array(order))
+        events = events.take(pa.array(np.lexsort((ws, seq))))
     ts, _ = _ints(events.column("__TS"))
     if windowed:
-        events = _drop_late(events, ts, stream_times, grace_ms or 0)
-        ts, _ = _ints(events.column("__TS"))
+        keep = _on_time(events, ts, stream_times, grace_ms)
+        events, ts = events.filter(pa.array(keep)), ts[keep]
     n = events.num_rows
     gid = _group_ids(events, group) if n else None
     if gid is None:
@@ -158,8 +154,8 @@ def in_order(res: pa.Table) -> pa.Table:
     return res.take(pa.array(np.argsort(ords, kind="stable")))
 
 
-def _drop_late(events: pa.Table, ts: np.ndarray, stream_times: dict[int, int], grace_ms: int) -> pa.Table:
-    """Rows whose window ends after stream time minus grace (stream time per partition)."""
+def _on_time(events: pa.Table, ts: np.ndarray, stream_times: dict[int, int], grace_ms: int) -> np.ndarray:
+    """True for rows whose window ends after stream time minus grace (stream time per partition)."""
     parts = events.column("__P").to_numpy(zero_copy_only=False)
     st = np.empty(len(ts), np.int64)
     for p in np.unique(parts).tolist():
@@ -168,7 +164,7 @@ def _drop_late(events: pa.Table, ts: np.ndarray, stream_times: dict[int, int], g
         running = np.maximum.accumulate(ts[mask])
         st[mask] = running if prior is None else np.maximum(running, prior)
     ends, _ = _ints(events.column("__WE"))
-    return events.filter(pa.array(ends > st - grace_ms))
+    return ends > st - grace_ms
 
 
 def _running(events: pa.Table, run: Running, by_group: np.ndarray, seg: np.ndarray,
