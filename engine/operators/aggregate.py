@@ -120,12 +120,18 @@ class AggregateProcessor:
             except pa.ArrowInvalid:  # e.g. an INTEGER sum past int32: the SQL reports it
                 ready = None
             if ready is not None:
+                cur.register("__groups", running.groups(ready, self.sql.group))
+                try:
+                    prior = cur.sql(self.sql.prior_of_groups("__groups")).to_arrow_table()
+                finally:
+                    cur.unregister("__groups")
+                ready = running.with_prior(ready, prior)
                 cur.register("prepared", ready)
                 try:
-                    res = cur.sql(self.sql.step_from("prepared")).to_arrow_table()
+                    computed = cur.sql(self.sql.fold_prepared("prepared")).to_arrow_table()
                 finally:
                     cur.unregister("prepared")
-                return running.in_order(res), True
+                return running.attach(ready, computed), True
         return cur.sql(self.sql.step(self.stream_times)).to_arrow_table(), False
 
     def _apply_state(self, res: pa.Table, fast: bool = False) -> None:
@@ -161,8 +167,16 @@ class AggregateProcessor:
     def _advance_stream_time(self, res: pa.Table) -> None:
         if self._plan.window is None or res.num_rows == 0 or "__P" not in res.column_names:
             return
-        grouped = res.group_by("__P", use_threads=False).aggregate([("__TS", "max")])
-        for part, ts in zip(grouped.column("__P").to_pylist(), grouped.column("__TS_max").to_pylist(), strict=True):
+        if res.column("__TS").null_count:
+            res = res.filter(pc.is_valid(res.column("__TS")))
+            if res.num_rows == 0:
+                return
+        parts = res.column("__P").to_numpy()
+        stamps = res.column("__TS").to_numpy()
+        lo, hi = int(parts.min()), int(parts.max())
+        # Usually one partition per batch; an Arrow group-by cost more than the step's numpy.
+        for part in [lo] if lo == hi else np.unique(parts).tolist():
+            ts = int(stamps.max() if lo == hi else stamps[parts == part].max())
             self.stream_times[part] = max(self.stream_times.get(part, ts), ts)
 
     def _emit(self, res: pa.Table) -> list[pa.RecordBatch]:
@@ -172,7 +186,7 @@ class AggregateProcessor:
             shown = pc.or_(res.column("__PASS"), res.column("__PREVPASS"))
             if not pc.all(shown).as_py():  # without HAVING every row passes: no copy
                 res = res.filter(shown)
-            if "__HIDE" in res.column_names:
+            if "__HIDE" in res.column_names and pc.any(res.column("__HIDE")).as_py():  # only table sources hide
                 res = res.filter(pc.invert(pc.fill_null(res.column("__HIDE"), False)))
         if res.num_rows == 0:
             return []

@@ -219,16 +219,25 @@ class AggregateSql:
     def _fold(self, rows: str, prev_pass: str, order: str | None) -> str:
         """Running states of ``rows`` folded with the stored state, results, HAVING, in ``order``."""
         join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
+        return (f"j AS (SELECT r.*, {', '.join(self._prior_exprs())} FROM {rows} r "
+                f"LEFT JOIN {self.state_table} st ON {join}), "
+                + self._fold_prior("j", prev_pass, order, "g.*"))
+
+    def _prior_exprs(self) -> list[str]:
+        """The stored state of a group (``st``) as the prior columns ``__P..``, ``__PTS``, ``__PPASS``."""
         prior = [f"st.{q(col)} AS {q('__P' + col[3:])}" for col, _ in self.state_cols]
-        prior += ['st."__ROWTIME" AS "__PTS"', 'st."__PASS" AS "__PPASS"']
+        return prior + ['st."__ROWTIME" AS "__PTS"', 'st."__PASS" AS "__PPASS"']
+
+    def _fold_prior(self, rows: str, prev_pass: str, order: str | None, keep: str) -> str:
+        """Results of ``rows`` that carry running (``__R..``) and prior (``__P..``) states:
+        combined states, output time, results, values and HAVING; ``keep`` is what is selected."""
         combined, results, values = self.combined_exprs(), self.result_exprs(), self.output_exprs()
         out_ts = 'greatest(coalesce("__PTS", "__RTS"), "__RTS") AS "__OUTTS"'
         return (
-            f"j AS (SELECT r.*, {', '.join(prior)} FROM {rows} r LEFT JOIN {self.state_table} st ON {join}), "
-            f"c AS (SELECT j.*, {', '.join(combined)}, {out_ts} FROM j), "
+            f"c AS (SELECT j.*, {', '.join(combined)}, {out_ts} FROM {rows} j), "
             f"f AS (SELECT c.*, {', '.join(results)} FROM c), "
             f"g AS (SELECT f.*, {', '.join(values)} FROM f) "
-            f"SELECT g.*, {prev_pass} FROM g" + (f" ORDER BY {order}" if order else "")
+            f"SELECT {keep}, {prev_pass} FROM g" + (f" ORDER BY {order}" if order else "")
         )
 
     # -- the numpy fast path (engine.operators.running) -------------------------------------------
@@ -255,10 +264,26 @@ class AggregateSql:
         events = self._stream_events()
         return self._with_windows(events) if self.windowed else events
 
-    def step_from(self, prepared: str) -> str:
-        """The step over events that already carry their running states (``running.prepare``);
-        rows come back in any order (``running.in_order`` restores ``__ORD``, usually a no-op)."""
-        return "WITH " + self._fold(prepared, self._prev_pass(), None)
+    def prior_of_groups(self, groups: str) -> str:
+        """The stored state of each group in ``groups`` (its group columns and ``__GRP``) that has
+        one, as prior columns; groups without state are absent."""
+        join = " AND ".join(f"st.{q(g)} = r.{q(g)}" for g in self.group)
+        return (f"SELECT r.\"__GRP\", {', '.join(self._prior_exprs())} FROM {groups} r "
+                f"JOIN {self.state_table} st ON {join}")
+
+    def fold_prepared(self, prepared: str) -> str:
+        """The step's computed columns (and ``__ORD``) for events that already carry their running
+        and prior states (``running.prepare``, ``running.with_prior``). Only new columns come back:
+        moving the event columns (string keys above all) through DuckDB again cost more than the
+        arithmetic; ``running.attach`` puts the two together."""
+        keep = ", ".join(q(n) for n in ["__ORD", *self.computed_columns()])
+        return "WITH " + self._fold_prior(prepared, self._prev_pass(), None, keep)
+
+    def computed_columns(self) -> list[str]:
+        """Columns ``_fold_prior`` adds, ``__PREVPASS`` excepted (it is selected separately)."""
+        return ([f"__S{c}_{n}" for c, impl in enumerate(self.impls) for n, _ in impl.state] + ["__OUTTS"]
+                + [f"__AGG{c}" for c in range(len(self.impls))] + [name for name, _ in self.plan.values]
+                + ["__PASS"])
 
     def state_update(self) -> str:
         """The last row per group of a step's result (reads ``res``), shaped like the state table."""

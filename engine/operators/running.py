@@ -4,15 +4,18 @@ The general step (``AggregateSql.step``) evaluates every running partial state a
 window function ``OVER (PARTITION BY group ORDER BY __SEQ)``; sorting a batch by a string key
 and building segment trees cost most of a windowed COUNT. For the common aggregates (COUNT, SUM
 and MIN/MAX of integers) over a stream, the same values come from one stable sort of integer
-group ids and segmented cumulative sums / maxima here, and the SQL that remains is the join with
-the stored state (``AggregateSql.step_from``).
+group ids and segmented cumulative sums / maxima here. The stored state is looked up once per
+group (``AggregateSql.prior_of_groups``, not a join per event) and gathered onto the events
+(``with_prior``); the SQL that remains (``AggregateSql.fold_prepared``) only computes the new
+columns, which ``attach`` adds to the events.
 
 Per batch of events (rows in offset order, a hopping window's rows of one record adjacent):
 
 - stream time ``__ST`` per partition (prior stream time, then the running max of ``__TS``), and
   rows whose window ended more than the grace period before it dropped (``_windowed`` in SQL);
 - ``__R<c>_<n>`` running partial states, ``__RTS`` the running max of the event time per group;
-- ``__LAST`` true on the last row of each group (the state to store), ``__ORD`` the emission order.
+- ``__LAST`` true on the last row of each group (the state to store), ``__ORD`` the emission order,
+  ``__GRP`` the group's number (dense, 0 .. groups - 1).
 
 Anything the integer tricks cannot hold exactly (sums that could overflow int64, values too
 spread for the segmented max) returns None and the caller runs the general SQL.
@@ -126,6 +129,7 @@ def prepare(events: pa.Table, group: list[str], runs: list[Running], stream_time
     last[:-1] = first[1:]
     cols["__LAST"] = _scatter(last, by_group, pa.bool_())
     cols["__ORD"] = pa.array(np.arange(n, dtype=np.int64))
+    cols["__GRP"] = _scatter(seg, by_group, pa.int64())
     for name, arr in cols.items():
         events = events.append_column(name, arr)
     return events
@@ -146,12 +150,35 @@ def last_rows(res: pa.Table, state_columns: list[str]) -> pa.Table:
     return pa.Table.from_arrays(cols, names=state_columns)
 
 
-def in_order(res: pa.Table) -> pa.Table:
-    """``res`` sorted by ``__ORD`` (a no-op when it already is)."""
-    ords = res.column("__ORD").to_numpy()
-    if bool(np.all(ords[1:] > ords[:-1])):
-        return res
-    return res.take(pa.array(np.argsort(ords, kind="stable")))
+def groups(ready: pa.Table, group: list[str]) -> pa.Table:
+    """One row per group of a prepared batch: its group columns and ``__GRP``."""
+    return ready.filter(ready.column("__LAST")).select([*group, "__GRP"])
+
+
+def with_prior(ready: pa.Table, prior: pa.Table) -> pa.Table:
+    """``ready`` with each event's group's stored state (``prior``: one row per group that has
+    one, keyed by ``__GRP``) as columns; null where the group has none."""
+    grp = ready.column("__GRP").to_numpy()
+    slot = np.full(int(grp.max()) + 1 if len(grp) else 0, -1, np.int64)
+    slot[prior.column("__GRP").to_numpy()] = np.arange(prior.num_rows, dtype=np.int64)
+    at = slot[grp]
+    indices = pa.array(at, mask=at < 0)
+    for name in prior.column_names:
+        if name != "__GRP":
+            ready = ready.append_column(name, prior.column(name).take(indices))
+    return ready
+
+
+def attach(ready: pa.Table, computed: pa.Table) -> pa.Table:
+    """``ready`` with the columns DuckDB computed for it, matched by ``__ORD`` (DuckDB keeps a
+    projection's order, so this is usually no reordering), in emission order."""
+    ords = computed.column("__ORD").to_numpy()
+    if len(ords) != ready.num_rows or not bool(np.all(ords == np.arange(len(ords)))):
+        computed = computed.take(pa.array(np.argsort(ords, kind="stable")))
+    for name in computed.column_names:
+        if name != "__ORD":
+            ready = ready.append_column(name, computed.column(name))
+    return ready
 
 
 def _on_time(events: pa.Table, ts: np.ndarray, stream_times: dict[int, int], grace_ms: int) -> np.ndarray:

@@ -64,8 +64,8 @@ def _run(query: str, seed: int) -> list[tuple]:
 @pytest.mark.parametrize("seed", range(3))
 def test_fast_path_changelog_equals_the_general_step(name: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real = AggregateSql.step_from
-    monkeypatch.setattr(AggregateSql, "step_from", lambda self, p: calls.append(p) or real(self, p))
+    real = AggregateSql.fold_prepared
+    monkeypatch.setattr(AggregateSql, "fold_prepared", lambda self, p: calls.append(p) or real(self, p))
     fast = _run(QUERIES[name], seed)
     assert calls, "the fast path did not run"
     monkeypatch.setattr(AggregateSql, "fast_runs", lambda self: None)
