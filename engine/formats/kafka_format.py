@@ -21,26 +21,9 @@ _WIDTH = {"INTEGER": 4, "BIGINT": 8, "DOUBLE": 8}
 _DESERIALIZER = {"INTEGER": "IntegerDeserializer", "BIGINT": "LongDeserializer", "DOUBLE": "Deserializer"}
 
 
-def _swap32(x: pa.Array) -> pa.Array:
-    """Byte-swap uint32 values (typed scalars keep every kernel in uint32)."""
-
-    def u(v: int) -> pa.Scalar:
-        return pa.scalar(v, pa.uint32())
-
-    a = pc.shift_left(pc.bit_wise_and(x, u(0xFF)), u(24))
-    b = pc.shift_left(pc.bit_wise_and(x, u(0xFF00)), u(8))
-    c = pc.bit_wise_and(pc.shift_right(x, u(8)), u(0xFF00))
-    d = pc.shift_right(x, u(24))
-    return pc.bit_wise_or(pc.bit_wise_or(a, b), pc.bit_wise_or(c, d))
-
-
-def _swap64(x: pa.Array) -> pa.Array:
-    """Byte-swap uint64 values as two swapped uint32 halves, exchanged."""
-    low = _swap32(pc.bit_wise_and(x, pa.scalar(0xFFFFFFFF, pa.uint64())).cast(pa.uint32()))
-    high = _swap32(pc.shift_right(x, pa.scalar(32, pa.uint64())).cast(pa.uint32()))
-    return pc.bit_wise_or(
-        pc.shift_left(low.cast(pa.uint64()), pa.scalar(32, pa.uint64())), high.cast(pa.uint64())
-    )
+def _swap(x: pa.Array) -> pa.Array:
+    """Byte-swap uint32/uint64 values (big-endian <-> native); nulls come back as values."""
+    return pa.array(x.to_numpy(zero_copy_only=False).byteswap(), x.type)
 
 
 def _fixed(values: pa.Array, width: int) -> pa.Array:
@@ -51,7 +34,7 @@ def _fixed(values: pa.Array, width: int) -> pa.Array:
     _, offsets, data = values.buffers()
     first = pa.Array.from_buffers(pa.int32(), 1, [None, offsets], offset=values.offset)[0].as_py()
     raw = pa.Array.from_buffers(utype, len(values), [None, data.slice(first, len(values) * width)])
-    return _swap32(raw) if width == 4 else _swap64(raw)
+    return _swap(raw)
 
 
 def _decode_fixed(values: pa.Array, base: str) -> tuple[pa.Array, dict[int, str]]:
@@ -83,7 +66,7 @@ def _encode_fixed(col: pa.Array, base: str) -> pa.Array:
     else:
         raw = col.cast(pa.int32() if width == 4 else pa.int64()).fill_null(0)
         raw = raw.view(pa.uint32() if width == 4 else pa.uint64())
-    swapped = _swap32(raw) if width == 4 else _swap64(raw)
+    swapped = _swap(raw)
     offsets = pc.multiply(sequence(n + 1), width).cast(pa.int32())
     data = swapped.buffers()[1].slice(swapped.offset * width, n * width)
     out = pa.Array.from_buffers(pa.binary(), n, [None, offsets.buffers()[1], data])

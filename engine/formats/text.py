@@ -15,16 +15,14 @@ import math
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def sequence(count: int) -> pa.Array:
-    """int64 ``0, 1, ..., count-1`` without a Python loop."""
-    if count == 0:
-        return pa.array([], pa.int64())
-    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
-    return pc.subtract(pc.cumulative_sum(ones), pa.scalar(1, pa.int64()))
+def sequence(count: int, start: int = 0) -> pa.Array:
+    """int64 ``start, start+1, ..., start+count-1`` without a Python loop."""
+    return pa.array(np.arange(start, start + count, dtype=np.int64))
 
 
 def java_double(x: float) -> str:

@@ -33,6 +33,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -57,12 +58,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def _sequence(start: int, count: int) -> pa.Array:
-    """int64 ``start, start+1, ...`` without a Python loop."""
-    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
-    return pc.add(pc.cumulative_sum(ones), pa.scalar(start - 1, pa.int64()))
 
 
 def _column(batch: pa.RecordBatch, name: str) -> pa.Array | None:
@@ -169,7 +164,7 @@ class EmbeddedTopic:
 
     def _append_one(self, p: int, parts: pa.Array, *cols: pa.Array) -> pa.RecordBatch:
         log = self._logs[p]
-        offsets = _sequence(log.end, len(parts))
+        offsets = pa.array(np.arange(log.end, log.end + len(parts), dtype=np.int64))
         stored = pa.RecordBatch.from_arrays([parts, offsets, *cols], schema=RAW_SCHEMA)
         log.append(stored)
         return stored

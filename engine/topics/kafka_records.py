@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from aiokafka.record.memory_records import MemoryRecords
@@ -123,16 +124,10 @@ def build_batches(rows: Rows, new_builder: Callable[[], Any], limit: int) -> dic
     return out
 
 
-def _sequence(start: int, count: int) -> pa.Array:
-    """int64 ``start, start+1, ...`` without a Python loop."""
-    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
-    return pc.add(pc.cumulative_sum(ones), pa.scalar(start - 1, pa.int64()))
-
-
 def stored_batch(rows: Rows, builders: dict[int, list[Any]], bases: dict[int, list[int]]) -> pa.RecordBatch:
     """The produced rows with the offsets Kafka assigned (each batch: base offset + index)."""
     pieces = [
-        _sequence(base, builder.record_count())
+        pa.array(np.arange(base, base + builder.record_count(), dtype=np.int64))
         for p in sorted(builders)
         for builder, base in zip(builders[p], bases[p], strict=True)
     ]
