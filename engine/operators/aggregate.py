@@ -25,6 +25,7 @@ from engine.operators import running
 from engine.operators.aggregate_sql import AggregateSql
 from engine.operators.codec import SinkEncoder, SourceDecoder
 from engine.operators.session import SessionStep
+from engine.operators.window_events import WindowEvents
 from engine.planner.aggregate import AggregatePlan
 from engine.state import store
 
@@ -51,6 +52,7 @@ class AggregateProcessor:
         self._source_state = q(f"__tsrc_{query_id}")
         self.sql = AggregateSql(plan, self._state, self._source_state)
         self._fast_runs = self.sql.fast_runs()
+        self._fast_events = WindowEvents.for_plan(plan, self.sql.keys) if self._fast_runs is not None else None
         # A join upstream passes its cursor so its state commits in this transaction.
         self._cursor = cursor if cursor is not None else engine.db.cursor()
         self._decoder = SourceDecoder(plan.source)
@@ -98,7 +100,7 @@ class AggregateProcessor:
                 events = cur.sql(self.sql.session_events(self.stream_times)).to_arrow_table()
                 res = SessionStep(self.sql, cur).run(events)
             else:
-                res, fast = self._step()
+                res, fast = self._step(batch)
                 events = res
                 self._apply_state(res, fast)
         except BaseException:
@@ -109,11 +111,13 @@ class AggregateProcessor:
         self._advance_stream_time(events)
         return self._emit(res)
 
-    def _step(self) -> tuple[pa.Table, bool]:
+    def _step(self, batch: pa.Table) -> tuple[pa.Table, bool]:
         """The step's changes, and whether the numpy running states (``running``) made them."""
         cur = self._cursor
         if self._fast_runs is not None:
-            events = cur.sql(self.sql.fast_events()).to_arrow_table()
+            events = self._fast_events(batch) if self._fast_events is not None else None
+            if events is None:
+                events = cur.sql(self.sql.fast_events()).to_arrow_table()
             try:
                 ready = running.prepare(events, self.sql.group, self._fast_runs, self.stream_times,
                                         self._plan.grace_ms, self._plan.window is not None)
